@@ -1,0 +1,69 @@
+"""The base classes of every site endpoint under /api/v1/sites/<site>/ (see creatorhub.tenancy)."""
+
+from rest_framework import generics, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.views import APIView
+
+from creatorhub.models import ApiKey, Site
+from creatorhub.tenancy import access_for, required_scope, site_scope
+
+
+class SiteEndpointMixin:
+    """Resolves the site from the URL, checks the caller's access and the scope the HTTP method needs
+    (`scope_map`), and runs the whole handler inside the site's scope.
+
+    Subclasses set `model` and may narrow the scoped queryset in `safely_get_queryset`; they may not
+    override `get_queryset` or `get_object`, which is where the scope is applied.
+    """
+
+    scope_map: dict[str, str] = {}
+    model = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("get_queryset", "get_object"):
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__} overrides {name}; write safely_get_queryset instead.")
+
+    def dispatch(self, request, *args, **kwargs):
+        self.site = Site.objects.select_related("plan").filter(slug=kwargs.get("site", "")).first()
+        with site_scope(self.site):
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication first: no site is told to strangers
+        if self.site is None:
+            raise NotFound("No such site.")
+        self.access = access_for(self.site, user=request.user, api_key=self._api_key(request))
+        if self.access is None:
+            raise NotFound("No such site.")
+        needed = required_scope(self.scope_map, request.method)
+        if needed not in self.access.scopes:
+            raise PermissionDenied(f"The {self.access.role} role may not do this (it needs {needed}).")
+
+    def get_queryset(self):
+        return self.safely_get_queryset(self.model.objects.all())
+
+    def safely_get_queryset(self, queryset):
+        return queryset
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["site"] = self.site
+        return context
+
+    @staticmethod
+    def _api_key(request):
+        return request.auth if isinstance(request.auth, ApiKey) else None
+
+
+class SiteAPIView(SiteEndpointMixin, APIView):
+    pass
+
+
+class SiteGenericAPIView(SiteEndpointMixin, generics.GenericAPIView):
+    pass
+
+
+class SiteViewSet(SiteEndpointMixin, viewsets.GenericViewSet):
+    pass

@@ -1,0 +1,38 @@
+"""The API's error format (SPEC §7): `{"code", "message", "fields"}`, JSON, never HTML."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from creatorhub.errors import DomainError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        exc = exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = error_body(exc)
+    return response
+
+
+def error_body(exc: exceptions.APIException) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            general = detail.pop("non_field_errors", None)
+            message = str(general[0]) if general else "Some fields are not valid."
+            body = {"code": "invalid", "message": message, "fields": detail}
+            if general and len(general) > 1:
+                body["errors"] = general
+            return body
+        messages = detail if isinstance(detail, list) else [detail]
+        return {"code": "invalid", "message": " ".join(str(m) for m in messages), "fields": {}}
+    detail = exc.detail
+    code = getattr(detail, "code", None) or exc.default_code
+    return {"code": code, "message": str(detail)}

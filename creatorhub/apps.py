@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CreatorHubConfig(AppConfig):
+    name = "creatorhub"
+    verbose_name = "CreatorHub"

@@ -1,0 +1,55 @@
+"""Demo data: plans, two sites, one user per role on the first, a support user. Safe to run again."""
+
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from creatorhub.models import Membership, Plan, Site, User
+from creatorhub.roles import Role
+
+DEMO_PASSWORD = "creatorhub-demo"
+
+SITES = [("ana-yoga", "Ana's Yoga Studio", "Growth"), ("ben-codes", "Ben Codes", "Basic")]
+TEAM = [
+    ("owner@example.com", "Olivia Owner", [("ana-yoga", Role.OWNER), ("ben-codes", Role.OWNER)]),
+    ("admin@example.com", "Adam Admin", [("ana-yoga", Role.ADMIN)]),
+    ("assistant@example.com", "Asha Assistant", [("ana-yoga", Role.ASSISTANT)]),
+    ("ben@example.com", "Ben Baker", [("ben-codes", Role.OWNER)]),
+]
+SUPPORT = ("support@example.com", "Sam Support")
+
+
+class Command(BaseCommand):
+    help = "Creates (or brings back) the demo sites and users and prints their logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        # Audited platform-wide write: the demo spans sites by design.
+        with scopes_disabled():
+            sites = {}
+            for slug, name, plan in SITES:
+                sites[slug], _ = Site.objects.get_or_create(
+                    slug=slug, defaults={"name": name, "plan": Plan.objects.get(name=plan)})
+            for email, name, roles in TEAM:
+                user = _user(email, name)
+                for slug, role in roles:
+                    Membership.objects.update_or_create(site=sites[slug], user=user, defaults={"role": role})
+            support = _user(*SUPPORT, is_staff=True)
+            support.user_permissions.add(Permission.objects.get(codename="support", content_type__app_label="creatorhub"))
+        self._print_logins()
+
+    def _print_logins(self):
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at http://127.0.0.1:8000/ with:"))
+        for email, _, roles in TEAM:
+            where = ", ".join(f"{role} of {slug}" for slug, role in roles)
+            self.stdout.write(f"  {email:<24} {DEMO_PASSWORD}   ({where})")
+        self.stdout.write(f"  {SUPPORT[0]:<24} {DEMO_PASSWORD}   (platform support staff)")
+
+
+def _user(email: str, name: str, **flags) -> User:
+    user, created = User.objects.get_or_create(email=email, defaults={"name": name, **flags})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user

@@ -1,0 +1,183 @@
+"""The tenancy core: users, plans, sites, memberships, invitations and site API keys."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from creatorhub.roles import Role
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs into the dashboard or the support pages, by email."""
+
+    email = models.EmailField("email address", unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Platform staff: may use the admin and, "
+                                   "with the support permission, the support pages.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ci")]
+        permissions = [("support", "Reviews plan usage and overages across sites")]
+
+    def __str__(self):
+        return self.email
+
+    def get_full_name(self):
+        return self.name or self.email
+
+    def get_short_name(self):
+        return self.name or self.email
+
+    @property
+    def is_support(self) -> bool:
+        return self.is_active and self.is_staff and self.has_perm("creatorhub.support")
+
+
+class Plan(models.Model):
+    """A site's limits. Plans are data: platform staff edit them in the admin."""
+
+    name = models.CharField(max_length=80, unique=True)
+    contact_limit = models.PositiveIntegerField()
+    active_customer_limit = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Per month.")
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        ordering = ["price"]
+
+    def __str__(self):
+        return self.name
+
+
+class Site(models.Model):
+    """A tenant: one creator business, addressed by its immutable slug."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="sites")
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="Where dates are shown.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = Site.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            if stored is not None and stored != self.slug:
+                raise ValidationError({"slug": "A site's slug never changes."})
+        super().save(*args, **kwargs)
+
+
+class SiteOwned(models.Model):
+    """Base of every site-owned model: a query outside a site's scope raises instead of leaking rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE)
+
+    objects = ScopedManager(site="site")
+
+    class Meta:
+        abstract = True
+
+
+class Membership(SiteOwned):
+    """A user's place on a site's team, with one role."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_related_name = "memberships"
+        constraints = [models.UniqueConstraint("site", "user", name="membership_unique_site_user")]
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.user} ({self.role}) on {self.site_id}"
+
+
+class Invitation(SiteOwned):
+    """An owner's invitation to join the team; the emailed token is stored hashed."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "invitations"
+        ordering = ["-created_at"]
+        indexes = [models.Index("site", Lower("email"), name="invitation_site_email")]
+
+    def __str__(self):
+        return f"Invitation of {self.email} as {self.role}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class ApiKey(SiteOwned):
+    """A site API key: shown once, stored as a SHA-256 hash, carrying the scopes of its role.
+
+    The prefix is unique platform-wide because a request names its key before its site is checked.
+    """
+
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "api_keys"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at", "-id"], name="apikey_site_created")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,55 @@
+"""Reads of the tenancy core that are more than a filter."""
+
+import hashlib
+import hmac
+
+from django.db.models import F, QuerySet
+from django_scopes import scopes_disabled
+
+from creatorhub.models import ApiKey, Invitation, Site, User
+
+
+def sites_of_user(user) -> QuerySet[Site]:
+    """The sites a user is on, each annotated with the user's `role` there (for the site switcher)."""
+    return (
+        Site.objects.filter(memberships__user=user)
+        .annotate(role=F("memberships__role"))
+        .select_related("plan")
+        .order_by("name")
+    )
+
+
+def hash_secret(secret: str) -> str:
+    """API keys and invitation tokens are long random strings: SHA-256 is enough to store them."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_for_secret(secret: str) -> ApiKey | None:
+    """The active key behind a secret, or None.
+
+    Audited platform-wide read: a request names its key before its site is known, so the key is looked
+    up across sites by its prefix; the caller then checks it against the site of the URL.
+    """
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != "chk":
+        return None
+    with scopes_disabled():
+        api_key = ApiKey.objects.select_related("site").filter(prefix=parts[1], revoked_at=None).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_secret(secret)):
+        return None
+    return api_key
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation behind an emailed token, usable or not.
+
+    Audited platform-wide read: the token is the only thing the invitee's link carries.
+    """
+    with scopes_disabled():
+        return Invitation.objects.select_related("site", "invited_by").filter(
+            token_hash=hash_secret(token)
+        ).first()
+
+
+def user_exists(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()

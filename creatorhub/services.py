@@ -1,0 +1,153 @@
+"""Writes of the tenancy core: sites, the team and API keys. One function per use case, `site` first."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from creatorhub.errors import ApiKeyError, TeamError
+from creatorhub.models import ApiKey, Invitation, Membership, Plan, Site, User
+from creatorhub.roles import Role
+from creatorhub.selectors import hash_secret
+from creatorhub.tasks import send_invitation_email
+
+API_KEY_USE_STEP = timedelta(minutes=5)
+
+
+def _check_site(site: Site, *objects) -> None:
+    for obj in objects:
+        if obj.site_id != site.pk:
+            raise TeamError("That belongs to another site.")
+
+
+@transaction.atomic
+def create_site(*, name: str, slug: str, plan: Plan, owner: User, time_zone: str = "UTC") -> Site:
+    if Site.objects.filter(slug=slug).exists():
+        raise TeamError("That address is taken; choose another.", field="slug")
+    site = Site.objects.create(name=name, slug=slug, plan=plan, time_zone=time_zone)
+    Membership.objects.create(site=site, user=owner, role=Role.OWNER)
+    return site
+
+
+@transaction.atomic
+def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
+    """Invites a person to the team; returns the invitation and its one-time token (emailed after
+    commit). A pending invitation of the same email is replaced."""
+    if role not in Role.values:
+        raise TeamError("Choose a role: owner, admin or assistant.", field="role")
+    if Membership.objects.filter(site=site, user__email__iexact=email).exists():
+        raise TeamError(f"{email} is already on this site's team.", field="email")
+    now = timezone.now()
+    Invitation.objects.filter(site=site, email__iexact=email, accepted_at=None, revoked_at=None).update(
+        revoked_at=now
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        site=site, email=email, role=role, token_hash=hash_secret(token), invited_by=invited_by,
+        expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    )
+    transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk, token))
+    return invitation, token
+
+
+@transaction.atomic
+def revoke_invitation(site: Site, *, invitation: Invitation) -> None:
+    _check_site(site, invitation)
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, user: User | None = None, name: str = "",
+                      password: str = "") -> Membership:
+    """Puts the invitee on the team. A logged-in user accepts with their own account (whose email must
+    match); a newcomer creates an account with a password of their own."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)  # one acceptance only
+    if not invitation.is_usable():
+        raise TeamError("This invitation has expired or was already used. Ask the owner for a new one.")
+    if user is None:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise TeamError("An account with this email exists: log in to accept.")
+        user = User(email=invitation.email, name=name)
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise TeamError(" ".join(error.messages), field="password") from None
+        user.set_password(password)
+        user.save()
+    elif user.email.lower() != invitation.email.lower():
+        raise TeamError(f"This invitation is for {invitation.email}; you are logged in as {user.email}.")
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(site=invitation.site, user=user, role=invitation.role)
+    except IntegrityError:
+        raise TeamError("You are already on this site's team.") from None
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+def _owners_left_after(site: Site, membership: Membership) -> int:
+    return Membership.objects.filter(site=site, role=Role.OWNER).exclude(pk=membership.pk).count()
+
+
+@transaction.atomic
+def change_member_role(site: Site, *, membership: Membership, role: str) -> Membership:
+    _check_site(site, membership)
+    if role not in Role.values:
+        raise TeamError("Choose a role: owner, admin or assistant.", field="role")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER and _owners_left_after(site, membership) == 0:
+        raise TeamError("A site keeps at least one owner: make someone else owner first.", field="role")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_member(site: Site, *, membership: Membership) -> None:
+    _check_site(site, membership)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.OWNER and _owners_left_after(site, membership) == 0:
+        raise TeamError("A site keeps at least one owner: make someone else owner first.")
+    membership.delete()
+
+
+@transaction.atomic
+def create_api_key(site: Site, *, name: str, role: str, created_by: User | None) -> tuple[ApiKey, str]:
+    """Creates a key and returns it with its secret, which is shown once and never stored."""
+    if not name.strip():
+        raise ApiKeyError("Give the key a name, such as the integration that will use it.", field="name")
+    if role not in Role.values:
+        raise ApiKeyError("Choose a role: owner, admin or assistant.", field="role")
+    prefix = secrets.token_hex(6)
+    secret = f"chk_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(site=site, name=name.strip(), prefix=prefix, key_hash=hash_secret(secret),
+                                    role=role, created_by=created_by)
+    return api_key, secret
+
+
+@transaction.atomic
+def revoke_api_key(site: Site, *, api_key: ApiKey) -> ApiKey:
+    if api_key.site_id != site.pk:
+        raise ApiKeyError("That key belongs to another site.")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def record_api_key_use(*, api_key: ApiKey) -> None:
+    """Remembers when a key was last used, at most once per few minutes so busy keys are not rewritten
+    on every request."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_USE_STEP:
+        ApiKey.objects.with_scopes_disabled().filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now

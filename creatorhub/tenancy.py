@@ -1,0 +1,100 @@
+"""The one mechanism that scopes every request to its site.
+
+A request to /app/<site>/… or /api/v1/sites/<site>/… resolves the site from the URL, finds the
+caller's membership (or API key) inside that site's scope, and runs the handler in the scope, so that
+every query on a site-owned model sees that site's rows only. Another site's slug, or an object id of
+another site, is a 404; a role without the scope a method needs is a 403.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import Http404
+from django_scopes import scope
+
+from creatorhub.models import ApiKey, Membership, Site
+from creatorhub.roles import Role, scopes_of
+
+
+def site_scope(site: Site | None):
+    """Enter one site's scope. An unknown site gets a scope that matches no rows, never all of them
+    (django-scopes treats a None value as "no filter")."""
+    return scope(site=site if site is not None else [])
+
+
+@dataclass(frozen=True)
+class SiteAccess:
+    """Who is acting on a site, with which role, and so with which scopes."""
+
+    site: Site
+    role: str
+    membership: Membership | None = None
+    api_key: ApiKey | None = None
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return scopes_of(self.role)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+
+def access_for(site: Site, *, user=None, api_key: ApiKey | None = None) -> SiteAccess | None:
+    """The caller's access to `site`, or None when they have none. Call inside the site's scope."""
+    if api_key is not None:
+        if api_key.site_id != site.pk or not api_key.is_active:
+            return None
+        return SiteAccess(site=site, role=api_key.role, api_key=api_key)
+    if user is None or not user.is_authenticated:
+        return None
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None:
+        return None
+    return SiteAccess(site=site, role=membership.role, membership=membership)
+
+
+def required_scope(scope_map: dict[str, str], method: str) -> str:
+    """The scope a method needs; HEAD and OPTIONS need what GET needs. A view that forgot to declare
+    a method's scope is a bug, not an open door."""
+    method = "GET" if method in ("HEAD", "OPTIONS") else method
+    try:
+        return scope_map[method]
+    except KeyError:
+        raise ImproperlyConfigured(f"No scope is declared for {method}.") from None
+
+
+class SitePageMixin(LoginRequiredMixin):
+    """For dashboard pages under /app/<site>/: login, membership and scope checks, then the handler and
+    the template rendering inside the site's scope."""
+
+    scope_map: dict[str, str] = {}
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        site = Site.objects.select_related("plan").filter(slug=kwargs.get("site", "")).first()
+        if site is None:
+            raise Http404("No such site.")
+        with site_scope(site):
+            access = access_for(site, user=request.user)
+            if access is None:
+                raise Http404("No such site.")
+            if request.method.lower() not in self.http_method_names or not hasattr(
+                self, request.method.lower()
+            ):
+                return self.http_method_not_allowed(request, *args, **kwargs)
+            if required_scope(self.scope_map, request.method) not in access.scopes:
+                raise PermissionDenied("Your role on this site may not do this.")
+            request.site, request.site_access = site, access
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # templates read site-owned rows: render them inside the scope
+            return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(site=self.request.site, site_access=self.request.site_access,
+                       site_scopes=self.request.site_access.scopes)
+        return context

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from creatorhub import views
+
+site_pages = [
+    path("", views.SiteHomeView.as_view(), name="site-home"),
+    path("settings/team/", views.TeamView.as_view(), name="team"),
+    path("settings/team/<int:pk>/role/", views.ChangeRoleView.as_view(), name="team-change-role"),
+    path("settings/team/<int:pk>/remove/", views.RemoveMemberView.as_view(), name="team-remove"),
+    path("settings/invitations/<int:pk>/revoke/", views.RevokeInvitationView.as_view(),
+         name="invitation-revoke"),
+    path("settings/api-keys/", views.ApiKeysView.as_view(), name="api-keys"),
+    path("settings/api-keys/<int:pk>/revoke/", views.RevokeApiKeyView.as_view(), name="api-key-revoke"),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="app-home"), name="root"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitations/<str:token>/", views.AcceptInvitationView.as_view(), name="accept-invitation"),
+    path("app/", views.AppHomeView.as_view(), name="app-home"),
+    path("app/<slug:site>/", include(site_pages)),
+    path("api/v1/", include(("creatorhub.api.urls", "api"))),
+    path("admin/", admin.site.urls),
+]

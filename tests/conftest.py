@@ -1,0 +1,74 @@
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from creatorhub.celery import app as celery_app
+from creatorhub.roles import Role
+from tests.factories import MembershipFactory, SiteFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL; elsewhere they skip and say why."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (`make test` does when a server answers)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in the test's process, after commit as in production; `worker` tests start a real one."""
+    celery_app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture
+def site(db):
+    return SiteFactory(slug="ana-yoga", name="Ana's Yoga Studio")
+
+
+@pytest.fixture
+def other_site(db):
+    return SiteFactory(slug="ben-codes", name="Ben Codes")
+
+
+def _member(site, role):
+    return MembershipFactory(site=site, role=role, user=UserFactory(email=f"{role}@{site.slug}.example")).user
+
+
+@pytest.fixture
+def owner(site):
+    return _member(site, Role.OWNER)
+
+
+@pytest.fixture
+def admin(site):
+    return _member(site, Role.ADMIN)
+
+
+@pytest.fixture
+def assistant(site):
+    return _member(site, Role.ASSISTANT)
+
+
+@pytest.fixture
+def other_owner(other_site):
+    """The owner of another site: every page and endpoint must refuse them this site's objects."""
+    return _member(other_site, Role.OWNER)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api_client):
+    def login(user):
+        api_client.force_authenticate(user=None)
+        api_client.force_login(user)
+        return api_client
+
+    return login
