@@ -26,3 +26,6 @@ test: $(INSTALLED) node_modules/.installed
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+
+bench: $(INSTALLED)
+	scripts/bench.sh

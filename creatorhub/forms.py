@@ -14,15 +14,19 @@ class RoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=80, help_text="What will use it, such as “Zapier” or “Checkout”.")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.ADMIN,
-                             help_text="The key may do what a team member of this role may do.")
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.ADMIN,
+        help_text="The key may do what a team member of this role may do.",
+    )
 
 
 class NewAccountForm(forms.Form):
     name = forms.CharField(max_length=150, label="Your name")
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password_again = forms.CharField(label="Password, again",
-                                     widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(
+        label="Password, again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self):
         data = super().clean()

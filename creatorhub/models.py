@@ -36,8 +36,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="Platform staff: may use the admin and, "
-                                   "with the support permission, the support pages.")
+    is_staff = models.BooleanField(
+        default=False,
+        help_text="Platform staff: may use the admin and, with the support permission, the support pages.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

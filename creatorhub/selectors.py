@@ -46,9 +46,11 @@ def invitation_for_token(token: str) -> Invitation | None:
     Audited platform-wide read: the token is the only thing the invitee's link carries.
     """
     with scopes_disabled():
-        return Invitation.objects.select_related("site", "invited_by").filter(
-            token_hash=hash_secret(token)
-        ).first()
+        return (
+            Invitation.objects.select_related("site", "invited_by")
+            .filter(token_hash=hash_secret(token))
+            .first()
+        )
 
 
 def user_exists(email: str) -> bool:

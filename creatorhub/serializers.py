@@ -60,5 +60,14 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+        ]
         read_only_fields = ["id", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]

@@ -47,7 +47,11 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
     )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        site=site, email=email, role=role, token_hash=hash_secret(token), invited_by=invited_by,
+        site=site,
+        email=email,
+        role=role,
+        token_hash=hash_secret(token),
+        invited_by=invited_by,
         expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
     transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk, token))
@@ -63,8 +67,9 @@ def revoke_invitation(site: Site, *, invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def accept_invitation(*, invitation: Invitation, user: User | None = None, name: str = "",
-                      password: str = "") -> Membership:
+def accept_invitation(
+    *, invitation: Invitation, user: User | None = None, name: str = "", password: str = ""
+) -> Membership:
     """Puts the invitee on the team. A logged-in user accepts with their own account (whose email must
     match); a newcomer creates an account with a password of their own."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)  # one acceptance only
@@ -129,8 +134,14 @@ def create_api_key(site: Site, *, name: str, role: str, created_by: User | None)
         raise ApiKeyError("Choose a role: owner, admin or assistant.", field="role")
     prefix = secrets.token_hex(6)
     secret = f"chk_{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey.objects.create(site=site, name=name.strip(), prefix=prefix, key_hash=hash_secret(secret),
-                                    role=role, created_by=created_by)
+    api_key = ApiKey.objects.create(
+        site=site,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=hash_secret(secret),
+        role=role,
+        created_by=created_by,
+    )
     return api_key, secret
 
 

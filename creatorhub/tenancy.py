@@ -95,6 +95,9 @@ class SitePageMixin(LoginRequiredMixin):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(site=self.request.site, site_access=self.request.site_access,
-                       site_scopes=self.request.site_access.scopes)
+        context.update(
+            site=self.request.site,
+            site_access=self.request.site_access,
+            site_scopes=self.request.site_access.scopes,
+        )
         return context

@@ -10,8 +10,11 @@ site_pages = [
     path("settings/team/", views.TeamView.as_view(), name="team"),
     path("settings/team/<int:pk>/role/", views.ChangeRoleView.as_view(), name="team-change-role"),
     path("settings/team/<int:pk>/remove/", views.RemoveMemberView.as_view(), name="team-remove"),
-    path("settings/invitations/<int:pk>/revoke/", views.RevokeInvitationView.as_view(),
-         name="invitation-revoke"),
+    path(
+        "settings/invitations/<int:pk>/revoke/",
+        views.RevokeInvitationView.as_view(),
+        name="invitation-revoke",
+    ),
     path("settings/api-keys/", views.ApiKeysView.as_view(), name="api-keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.RevokeApiKeyView.as_view(), name="api-key-revoke"),
 ]

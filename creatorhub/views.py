@@ -43,8 +43,7 @@ class TeamView(SitePageMixin, TemplateView):
         kwargs.setdefault("invite_form", InviteForm())
         members = Membership.objects.select_related("user").order_by("created_at")
         pending = Invitation.objects.filter(accepted_at=None, revoked_at=None).select_related("invited_by")
-        return super().get_context_data(members=members, invitations=pending,
-                                        role_form=RoleForm(), **kwargs)
+        return super().get_context_data(members=members, invitations=pending, role_form=RoleForm(), **kwargs)
 
     def post(self, request, site):
         form = InviteForm(request.POST)
@@ -113,8 +112,9 @@ class ApiKeysView(SitePageMixin, TemplateView):
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             try:
-                api_key, secret = services.create_api_key(request.site, created_by=request.user,
-                                                          **form.cleaned_data)
+                api_key, secret = services.create_api_key(
+                    request.site, created_by=request.user, **form.cleaned_data
+                )
             except DomainError as error:
                 form.add_error(error.field, error.message)
             else:
@@ -147,10 +147,16 @@ class AcceptInvitationView(View):
 
     def get(self, request, invitation, form=None, status=200):
         has_account = selectors.user_exists(invitation.email)
-        return render(request, self.template_name, {
-            "invitation": invitation, "has_account": has_account,
-            "form": form or (None if has_account else NewAccountForm()),
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "invitation": invitation,
+                "has_account": has_account,
+                "form": form or (None if has_account else NewAccountForm()),
+            },
+            status=status,
+        )
 
     def post(self, request, invitation):
         form = None
@@ -161,8 +167,11 @@ class AcceptInvitationView(View):
                 form = NewAccountForm(request.POST)
                 if not form.is_valid():
                     return self.get(request, invitation, form=form, status=400)
-                membership = services.accept_invitation(invitation=invitation, name=form.cleaned_data["name"],
-                                                        password=form.cleaned_data["password"])
+                membership = services.accept_invitation(
+                    invitation=invitation,
+                    name=form.cleaned_data["name"],
+                    password=form.cleaned_data["password"],
+                )
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
         except DomainError as error:
             if form is not None and error.field in form.fields:

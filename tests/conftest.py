@@ -11,17 +11,24 @@ def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL; elsewhere they skip and say why."""
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (`make test` does when a server answers)")
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set DATABASE_URL (`make test` does when a server answers)"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in the test's process, after commit as in production; `worker` tests start a real one."""
     celery_app.conf.task_always_eager = True
-    yield
+    return
 
 
 @pytest.fixture

@@ -48,4 +48,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A site API key, created by the site's owner."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A site API key, created by the site's owner.",
+        }

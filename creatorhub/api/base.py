@@ -37,6 +37,8 @@ class SiteEndpointMixin:
         self.access = access_for(self.site, user=request.user, api_key=self._api_key(request))
         if self.access is None:
             raise NotFound("No such site.")
+        if not hasattr(self, request.method.lower()):
+            return  # the handler answers 405
         needed = required_scope(self.scope_map, request.method)
         if needed not in self.access.scopes:
             raise PermissionDenied(f"The {self.access.role} role may not do this (it needs {needed}).")

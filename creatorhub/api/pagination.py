@@ -45,22 +45,38 @@ class KeysetPagination(BasePagination):
         return page
 
     def get_paginated_response(self, data):
-        return Response({"results": data, "next": self._link(self._next, False),
-                         "previous": self._link(self._previous, True)})
+        return Response(
+            {
+                "results": data,
+                "next": self._link(self._next, False),
+                "previous": self._link(self._previous, True),
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         link = {"type": "string", "format": "uri", "nullable": True}
-        return {"type": "object", "required": ["results", "next", "previous"],
-                "properties": {"results": schema, "next": link, "previous": link}}
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {"results": schema, "next": link, "previous": link},
+        }
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": self.cursor_query_param, "in": "query", "required": False,
-             "description": "The cursor of the page, from a `next` or `previous` link.",
-             "schema": {"type": "string"}},
-            {"name": self.page_size_query_param, "in": "query", "required": False,
-             "description": f"Rows per page, up to {self.max_page_size}.",
-             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size}},
+            {
+                "name": self.cursor_query_param,
+                "in": "query",
+                "required": False,
+                "description": "The cursor of the page, from a `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "in": "query",
+                "required": False,
+                "description": f"Rows per page, up to {self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
         ]
 
     def _page_size(self, request) -> int:
@@ -68,8 +84,9 @@ class KeysetPagination(BasePagination):
         if raw is None:
             return api_settings.PAGE_SIZE
         if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [
-                f"Give a whole number from 1 to {self.max_page_size}."]})
+            raise ValidationError(
+                {self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]}
+            )
         return int(raw)
 
     def _link(self, row, backwards: bool) -> str | None:
@@ -77,8 +94,11 @@ class KeysetPagination(BasePagination):
             return None
         token = json.dumps([backwards, row.created_at.isoformat(), row.pk]).encode()
         url = self.request.build_absolute_uri()
-        return replace_query_param(remove_query_param(url, self.cursor_query_param),
-                                   self.cursor_query_param, base64.urlsafe_b64encode(token).decode())
+        return replace_query_param(
+            remove_query_param(url, self.cursor_query_param),
+            self.cursor_query_param,
+            base64.urlsafe_b64encode(token).decode(),
+        )
 
     def _decode(self, cursor: str | None):
         if not cursor:

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from creatorhub.api import views
@@ -14,7 +14,7 @@ router.register(rf"{SITE}/invitations", views.InvitationViewSet, basename="invit
 
 urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
-    path("schema/", views.SchemaView.as_view(), name="schema"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("sites/<slug:site>/", views.SiteDetailView.as_view(), name="site-detail"),
     *router.urls,

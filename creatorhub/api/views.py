@@ -4,9 +4,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.db.models import CharField, Value
-from django_scopes import scopes_disabled
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -27,27 +25,29 @@ from creatorhub.serializers import (
 )
 
 
-class SchemaView(SpectacularAPIView):
-    # Audited platform-wide read: generating the schema reads every viewset's queryset to type path
-    # parameters, outside any site.
-
-    @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
-        with scopes_disabled():
-            return super().get(request, *args, **kwargs)
-
-
 class HealthView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: inline_serializer("Health", {
-        "status": serializers.CharField(), "database": serializers.CharField(), "redis": serializers.CharField()})})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "redis": serializers.CharField(),
+                },
+            )
+        }
+    )
     def get(self, request):
         checks = {"database": _check_database(), "redis": _check_redis()}
         healthy = all(value in ("ok", "not configured") for value in checks.values())
-        return Response({"status": "ok" if healthy else "failing", **checks},
-                        status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"status": "ok" if healthy else "failing", **checks},
+            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
 
 
 def _check_database() -> str:
@@ -55,7 +55,7 @@ def _check_database() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return "ok"
-    except Exception as error:  # noqa: BLE001 - a health check reports any failure
+    except Exception as error:
         return f"failing: {error.__class__.__name__}"
 
 
@@ -78,8 +78,11 @@ class SiteListView(mixins.ListModelMixin, GenericViewSet):
         user = self.request.user
         api_key = self.request.auth if isinstance(self.request.auth, ApiKey) else None
         if api_key is not None:
-            return Site.objects.filter(pk=api_key.site_id).select_related("plan").annotate(
-                role=Value(api_key.role, output_field=CharField()))
+            return (
+                Site.objects.filter(pk=api_key.site_id)
+                .select_related("plan")
+                .annotate(role=Value(api_key.role, output_field=CharField()))
+            )
         return selectors.sites_of_user(user)
 
 
@@ -105,7 +108,9 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
     def create(self, request, site):
         form = ApiKeyCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        api_key, secret = services.create_api_key(self.site, created_by=_acting_user(request), **form.validated_data)
+        api_key, secret = services.create_api_key(
+            self.site, created_by=_acting_user(request), **form.validated_data
+        )
         api_key.key = secret
         return Response(CreatedApiKeySerializer(api_key).data, status=status.HTTP_201_CREATED)
 
@@ -131,8 +136,9 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
         form.is_valid(raise_exception=True)
         membership = self.get_object()
         if "role" in form.validated_data:
-            membership = services.change_member_role(self.site, membership=membership,
-                                                     role=form.validated_data["role"])
+            membership = services.change_member_role(
+                self.site, membership=membership, role=form.validated_data["role"]
+            )
         return Response(MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None})
@@ -154,8 +160,9 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteVi
     def create(self, request, site):
         form = InvitationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        invitation, _token = services.invite_member(self.site, invited_by=_acting_user(request),
-                                                    **form.validated_data)
+        invitation, _token = services.invite_member(
+            self.site, invited_by=_acting_user(request), **form.validated_data
+        )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})

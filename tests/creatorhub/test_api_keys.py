@@ -110,8 +110,9 @@ def test_creating_a_key_without_a_name_is_a_400_with_field_errors(as_user, site,
         assert not ApiKey.objects.exists()
 
 
-def test_another_sites_owner_cannot_see_or_revoke_this_sites_keys(as_user, site, other_site, other_owner,
-                                                                   key_and_secret):
+def test_another_sites_owner_cannot_see_or_revoke_this_sites_keys(
+    as_user, site, other_site, other_owner, key_and_secret
+):
     api_key, _ = key_and_secret
     client = as_user(other_owner)
     assert client.get(keys_url(site.slug)).status_code == 404

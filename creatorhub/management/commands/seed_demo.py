@@ -30,13 +30,16 @@ class Command(BaseCommand):
             sites = {}
             for slug, name, plan in SITES:
                 sites[slug], _ = Site.objects.get_or_create(
-                    slug=slug, defaults={"name": name, "plan": Plan.objects.get(name=plan)})
+                    slug=slug, defaults={"name": name, "plan": Plan.objects.get(name=plan)}
+                )
             for email, name, roles in TEAM:
                 user = _user(email, name)
                 for slug, role in roles:
                     Membership.objects.update_or_create(site=sites[slug], user=user, defaults={"role": role})
             support = _user(*SUPPORT, is_staff=True)
-            support.user_permissions.add(Permission.objects.get(codename="support", content_type__app_label="creatorhub"))
+            support.user_permissions.add(
+                Permission.objects.get(codename="support", content_type__app_label="creatorhub")
+            )
         self._print_logins()
 
     def _print_logins(self):

@@ -1,0 +1,107 @@
+"""CreatorHub benchmarks: one command, figures and ratios against the raw SQL floor.
+
+    make bench                      # on the DATABASE_URL of the environment (PostgreSQL for real figures)
+    .venv/bin/python -m bench.run --repeat 500
+
+Each benchmark times the full Django request path (auth, tenancy, serializer, rendering) in process
+through Django's test client, takes the median, and prints it beside the same rows fetched by raw SQL
+through Django's cursor. Later issues add their benchmarks to BENCHMARKS.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creatorhub.settings")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    import django
+
+    django.setup()
+
+
+def median_ms(fn, repeat: int) -> float:
+    for _ in range(min(20, repeat)):
+        fn()  # warm caches, connections and the query plan
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def bench_api_key_page(repeat: int) -> list[tuple[str, float, float]]:
+    """A site endpoint behind an API key: key lookup, site and scope resolution, one keyset page."""
+    from django.db import connection
+    from django.test import Client
+    from django_scopes import scopes_disabled
+
+    from creatorhub import services
+    from creatorhub.models import ApiKey, Plan, Site, User
+    from creatorhub.roles import Role
+    from creatorhub.tenancy import site_scope
+
+    with scopes_disabled():
+        site, _ = Site.objects.get_or_create(
+            slug="bench-site", defaults={"name": "Bench", "plan": Plan.objects.order_by("price").first()}
+        )
+        user, _ = User.objects.get_or_create(email="bench-owner@example.com")
+        ApiKey.objects.filter(site=site).delete()
+    with site_scope(site):
+        for i in range(60):
+            services.create_api_key(site, name=f"bench {i}", role=Role.OWNER, created_by=user)
+        _, secret = services.create_api_key(site, name="bench caller", role=Role.OWNER, created_by=user)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    url = f"/api/v1/sites/{site.slug}/api-keys/"
+    assert client.get(url).status_code == 200
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, site_id, role, key_hash, revoked_at FROM creatorhub_apikey WHERE prefix = %s",
+                [secret.split("_")[1]],
+            )
+            cursor.fetchall()
+            cursor.execute("SELECT id, plan_id FROM creatorhub_site WHERE slug = %s", [site.slug])
+            cursor.fetchall()
+            cursor.execute(
+                "SELECT k.id, k.name, k.prefix, k.role, k.created_at, k.last_used_at, k.revoked_at, "
+                "u.email FROM creatorhub_apikey k LEFT JOIN creatorhub_user u ON u.id = k.created_by_id "
+                "WHERE k.site_id = %s ORDER BY k.created_at DESC, k.id DESC LIMIT 51",
+                [site.pk],
+            )
+            cursor.fetchall()
+
+    api = median_ms(lambda: client.get(url), repeat)
+    floor = median_ms(raw, repeat)
+    return [("API page of 50 API keys (Bearer key)", api, floor)]
+
+
+BENCHMARKS = [bench_api_key_page]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=300)
+    args = parser.parse_args(argv)
+    setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor}; median of {args.repeat} runs, in milliseconds")
+    print(f"{'benchmark':<46} {'app':>9} {'raw SQL':>9} {'ratio':>7}")
+    for bench in BENCHMARKS:
+        for name, app_ms, raw_ms in bench(args.repeat):
+            print(f"{name:<46} {app_ms:>9.2f} {raw_ms:>9.2f} {app_ms / raw_ms:>6.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Contacts and their consent: statuses, consent events, tags, forms and their submissions, and the
+raw delivery events that email service providers report."""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from creatorhub.models import ApiKey, SiteOwned, User
+
+models.CharField.register_lookup(Lower)  # `email__lower=` uses the (site, lower(email)) index
+
+
+class SubscriptionStatus(models.TextChoices):
+    SUBSCRIBED = "subscribed", "Subscribed"
+    PENDING = "pending", "Pending confirmation"
+    NEVER_SUBSCRIBED = "never_subscribed", "Never subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class UnsubscribeReason(models.TextChoices):
+    MANUAL = "manual", "By the site's team"
+    OPTED_OUT = "opted_out", "Opted out"
+    BOUNCED = "bounced", "Hard bounce"
+    COMPLAINED = "complained", "Marked as spam"
+
+
+class ConsentSource(models.TextChoices):
+    """What caused a change of subscription status."""
+
+    FORM = "form", "Form"
+    IMPORT = "import", "Import"
+    LINK = "link", "Email link"
+    WEBHOOK = "webhook", "Email provider"
+    TEAM = "team", "Team member"
+    API = "api", "API"
+    CHECKOUT = "checkout", "Checkout"
+
+
+class ContactOrigin(models.TextChoices):
+    """How a contact came to be."""
+
+    MANUAL = "manual", "Added by hand"
+    FORM = "form", "Form"
+    IMPORT = "import", "Import"
+    PURCHASE = "purchase", "Purchase"
+    GRANT = "grant", "Grant"
+    API = "api", "API"
+
+
+class Tag(SiteOwned):
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_related_name = "tags"
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("site", Lower("name"), name="tag_unique_site_name_ci")]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(SiteOwned):
+    """Any person of a site. One per email per site, compared case-insensitively, stored as given."""
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    fields = models.JSONField(default=dict, blank=True, help_text="Custom fields: name → text.")
+    tags = models.ManyToManyField(Tag, through="ContactTag", related_name="contacts")
+    subscription_status = models.CharField(
+        max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.NEVER_SUBSCRIBED
+    )
+    unsubscribe_reason = models.CharField(
+        max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    is_customer = models.BooleanField(
+        default=False, help_text="Holds at least one offer access that is not revoked (kept by offers)."
+    )
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    origin = models.CharField(max_length=20, choices=ContactOrigin.choices, default=ContactOrigin.MANUAL)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # The member area's login (set by the member through a one-time link; never emailed).
+    member_password = models.CharField(max_length=128, blank=True)
+    member_last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "contacts"
+        constraints = [
+            models.UniqueConstraint("site", Lower("email"), name="contact_unique_site_email_ci"),
+            models.CheckConstraint(
+                condition=Q(
+                    subscription_status=SubscriptionStatus.UNSUBSCRIBED, unsubscribe_reason__isnull=False
+                )
+                | (
+                    ~Q(subscription_status=SubscriptionStatus.UNSUBSCRIBED)
+                    & Q(unsubscribe_reason__isnull=True)
+                ),
+                name="contact_reason_iff_unsubscribed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["site", "-created_at", "-id"], name="contact_site_newest"),
+            models.Index(
+                fields=["site", "-created_at", "-id"],
+                name="contact_site_subscribed_newest",
+                condition=Q(subscription_status=SubscriptionStatus.SUBSCRIBED),
+            ),
+            models.Index(
+                fields=["site", "-created_at", "-id"],
+                name="contact_site_customer_newest",
+                condition=Q(is_customer=True),
+            ),
+            models.Index(
+                fields=["site", "subscription_status", "unsubscribe_reason"], name="contact_site_status"
+            ),
+            models.Index(fields=["site", "last_activity_at"], name="contact_site_last_activity"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_subscriber(self) -> bool:
+        return self.subscription_status == SubscriptionStatus.SUBSCRIBED
+
+    @property
+    def is_suppressed(self) -> bool:
+        """A hard-bounced or complaining address: no email of any kind goes to it."""
+        return self.unsubscribe_reason in (UnsubscribeReason.BOUNCED, UnsubscribeReason.COMPLAINED)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class ContactTag(SiteOwned):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_related_name = "contact_tags"
+        constraints = [models.UniqueConstraint("site", "contact", "tag", name="contacttag_unique")]
+        indexes = [models.Index(fields=["site", "tag", "contact"], name="contacttag_site_tag")]
+
+
+class Form(SiteOwned):
+    """A public sign-up form at /f/<site>/<slug>/."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    double_opt_in = models.BooleanField(
+        default=True, help_text="Send a confirmation email; the contact is subscribed once they confirm."
+    )
+    ask_name = models.BooleanField(default=True)
+    tag_names = models.JSONField(default=list, blank=True, help_text="Tags added to everyone who submits.")
+    redirect_url = models.URLField(blank=True, help_text="Where to send people after they submit.")
+    success_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "forms"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint("site", "slug", name="form_unique_site_slug")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.archived_at is None
+
+
+class FormSubmission(SiteOwned):
+    form = models.ForeignKey(Form, on_delete=models.CASCADE)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        default_related_name = "form_submissions"
+        indexes = [
+            models.Index(fields=["site", "form", "contact"], name="formsubmission_site_form"),
+            models.Index(fields=["site", "contact", "-submitted_at"], name="formsubmission_site_contact"),
+        ]
+
+
+class ConsentEvent(SiteOwned):
+    """One change of a contact's subscription status: when, from what to what, why, by whom or what."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
+    from_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)
+    to_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
+    to_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    note = models.CharField(max_length=300, blank=True, help_text="The consent statement or the cause.")
+    actor_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    form = models.ForeignKey(Form, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        default_related_name = "consent_events"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["site", "contact", "-occurred_at", "-id"], name="consent_site_contact")
+        ]
+
+    def __str__(self):
+        return f"{self.from_status} → {self.to_status} ({self.source})"
+
+
+class DeliveryEvent(SiteOwned):
+    """A bounce, complaint or other delivery event reported by an email service provider, kept raw."""
+
+    provider = models.CharField(max_length=40)
+    event_type = models.CharField(max_length=40, help_text="Anymail's normalised type: bounced, complained…")
+    provider_event_id = models.CharField(max_length=200, blank=True)
+    recipient = models.EmailField(max_length=254)
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    applied = models.BooleanField(default=False, help_text="Whether it changed the contact's status.")
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        default_related_name = "delivery_events"
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "site",
+                "provider",
+                "provider_event_id",
+                name="deliveryevent_unique",
+                condition=~Q(provider_event_id=""),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["site", "contact", "-received_at"], name="deliveryevent_site_contact")
+        ]

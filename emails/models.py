@@ -1,0 +1,60 @@
+"""The outbox of automated (transactional) emails."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from contacts.models import Contact
+from creatorhub.models import SiteOwned
+
+
+class EmailKind(models.TextChoices):
+    PURCHASE_CONFIRMATION = "purchase_confirmation", "Purchase Confirmation"
+    OFFER_GRANT_CONFIRMATION = "offer_grant_confirmation", "Offer Grant Confirmation"
+    MEMBER_WELCOME = "member_welcome", "Member Welcome"
+    DOUBLE_OPT_IN = "double_opt_in", "Double Opt-in Confirmation"
+    RESUBSCRIPTION = "resubscription", "Resubscription Confirmation"
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class OutboundEmail(SiteOwned):
+    """One automated email, written in the transaction of its cause and sent once by a worker.
+
+    `dedupe_key` names the cause (e.g. "double_opt_in:form:3:contact:17:2026-11-25"): writing the same
+    key twice is one email.
+    """
+
+    kind = models.CharField(max_length=40, choices=EmailKind.choices)
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True)
+    to_email = models.EmailField(max_length=254)
+    context = models.JSONField(default=dict, help_text="What the template is rendered with.")
+    dedupe_key = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    subject = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    message_id = models.CharField(max_length=300, blank=True)
+    provider_message_id = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "outbound_emails"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint("site", "dedupe_key", name="outboundemail_unique_key")]
+        indexes = [
+            models.Index(fields=["site", "-created_at", "-id"], name="outboundemail_site_newest"),
+            models.Index(fields=["site", "contact", "-created_at"], name="outboundemail_site_contact"),
+            models.Index(
+                fields=["created_at"], name="outboundemail_queued", condition=Q(status=EmailStatus.QUEUED)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.to_email} ({self.status})"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmarks, on a database of their own: creatorhub_bench on this machine's PostgreSQL when it
+# answers (the figures that count), else a SQLite file. Extra arguments go to bench.run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/services.sh)"
+if [ -n "${DATABASE_URL:-}" ]; then
+  createdb -h 127.0.0.1 -U postgres creatorhub_bench 2>/dev/null || true
+  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/creatorhub_bench"
+else
+  export DATABASE_URL="sqlite:///$PWD/var/bench.sqlite3"
+fi
+exec .venv/bin/python -m bench.run "$@"

@@ -1,0 +1,147 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Every test in this folder is marked `browser`. Fixtures: `browser` (one Chromium per session), `page`
+(a fresh desktop context per test, its base URL the live server), `phone_page` (the same on a 375x740
+phone). Helpers: `login`, `assert_accessible` (axe-core: no serious or critical violation) and
+`assert_no_sideways_scroll`.
+"""
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
+TIMEOUT_MS = 10_000
+# The data migrations' seed functions (idempotent), run again before each browser test.
+SEEDS = [("creatorhub.migrations.0002_seed_plans", "seed_plans")]
+
+
+def pytest_itemcollected(item):
+    """Every test of this folder is marked `browser`."""
+    if HERE in item.path.parents:
+        item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: from the first one to the end of the session, Playwright keeps an event loop
+    running on the main thread (see `browser`), and no other test should run beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session.
+
+    Playwright's sync API keeps an asyncio event loop running on this thread. Django then refuses database
+    access (DJANGO_ALLOW_ASYNC_UNSAFE lifts that while Playwright runs: our fixtures create rows in plain
+    synchronous code) and hands out other connection objects than before the loop started (asgiref keeps
+    them per context, not per thread, when a loop runs): they are closed here, else PostgreSQL could not
+    drop the test database.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+        connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _live_database(live_server):
+    """The live server sees committed rows only, so browser tests run on a transactional database, whose
+    tables are emptied after each test, with the rows data migrations seed: seed them again."""
+    from django.apps import apps
+
+    for module, function in SEEDS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Open browser contexts on the live server, closed after the test."""
+    contexts = []
+
+    def open_context(**options):
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    """A page in a fresh desktop-sized context."""
+    return new_context(**DESKTOP).new_page()
+
+
+@pytest.fixture
+def phone_page(new_context):
+    """A page in a fresh phone-sized context (375x740, mobile, touch)."""
+    return new_context(**PHONE).new_page()
+
+
+def login(page, live_server, email, password):
+    """Log in through the real form; the page is left wherever the app sends the user."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+
+
+def assert_accessible(page):
+    """Fail on each axe-core violation of impact serious or critical on the current page."""
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core is missing ({AXE_JS}): run `npm ci` in {REPO_ROOT}")
+    page.add_script_tag(path=str(AXE_JS))
+    results = page.evaluate("() => axe.run()")
+    violations = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    report = "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    "
+        + "\n    ".join(", ".join(map(str, node["target"])) for node in v["nodes"])
+        for v in violations
+    )
+    if violations:
+        pytest.fail(f"axe: {len(violations)} serious or critical violation(s) on {page.url}\n{report}")
+
+
+def assert_no_sideways_scroll(page):
+    """The page is no wider than the viewport: nothing makes the user scroll sideways.
+
+    Compared with the layout viewport (the root's clientWidth), not window.innerWidth: on a mobile
+    viewport Chromium zooms out to fit content wider than the screen, and innerWidth grows with it.
+    """
+    width = page.evaluate("""() => ({
+        content: document.documentElement.scrollWidth,
+        viewport: Math.min(window.innerWidth, document.documentElement.clientWidth),
+    })""")
+    assert width["content"] <= width["viewport"], (
+        f"{page.url} scrolls sideways: {width['content']}px wide in a {width['viewport']}px viewport"
+    )
