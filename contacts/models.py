@@ -71,7 +71,7 @@ class Contact(SiteOwned):
     subscription_status = models.CharField(
         max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.NEVER_SUBSCRIBED
     )
-    unsubscribe_reason = models.CharField(
+    unsubscribe_reason = models.CharField(  # noqa: DJ001 - null means "not unsubscribed" (SPEC §8)
         max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True
     )
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -196,9 +196,9 @@ class ConsentEvent(SiteOwned):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
     occurred_at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
-    from_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)
+    from_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)  # noqa: DJ001
     to_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
-    to_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)
+    to_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)  # noqa: DJ001
     source = models.CharField(max_length=20, choices=ConsentSource.choices)
     note = models.CharField(max_length=300, blank=True, help_text="The consent statement or the cause.")
     actor_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

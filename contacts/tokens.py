@@ -37,7 +37,9 @@ def read_confirmation_token(token: str) -> Confirmation:
         raise BadToken("This confirmation link has expired: sign up again to get a new one.") from None
     except signing.BadSignature:
         raise BadToken("This confirmation link is not valid: check that you copied all of it.") from None
-    return Confirmation(site_id=data["s"], contact_id=data["c"], form_id=data["f"], resubscribe=bool(data["r"]))
+    return Confirmation(
+        site_id=data["s"], contact_id=data["c"], form_id=data["f"], resubscribe=bool(data["r"])
+    )
 
 
 def unsubscribe_token(contact) -> str:

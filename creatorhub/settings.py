@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "anymail",
     "creatorhub",
     "contacts",
     "offers",
@@ -192,3 +193,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # How long a double opt-in or resubscription confirmation link works.
 CONFIRMATION_MAX_AGE_DAYS = envint("CONFIRMATION_MAX_AGE_DAYS", "7")
+
+# Email service providers' tracking webhooks (bounces, complaints), authenticated by django-anymail.
+ANYMAIL = {
+    "WEBHOOK_SECRET": envstr("ANYMAIL_WEBHOOK_SECRET", ""),
+}

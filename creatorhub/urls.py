@@ -26,6 +26,10 @@ urlpatterns = [
     path("invitations/<str:token>/", views.AcceptInvitationView.as_view(), name="accept-invitation"),
     path("app/", views.AppHomeView.as_view(), name="app-home"),
     path("app/<slug:site>/", include(site_pages)),
+    path("app/<slug:site>/", include("contacts.urls")),
     path("api/v1/", include(("creatorhub.api.urls", "api"))),
+    path("api/v1/", include("contacts.api_urls")),
+    path("webhooks/", include("contacts.webhook_urls")),
+    path("", include("contacts.public_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
+from contacts.models import Contact, Form
 from creatorhub.models import Membership, Plan, Site, User
 from creatorhub.roles import Role
 
@@ -32,3 +33,23 @@ class MembershipFactory(DjangoModelFactory):
     site = factory.SubFactory(SiteFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.OWNER
+
+
+class ContactFactory(DjangoModelFactory):
+    """A contact as the database holds it; change statuses through contacts.services in tests of rules."""
+
+    class Meta:
+        model = Contact
+
+    site = factory.SubFactory(SiteFactory)
+    email = factory.Sequence(lambda n: f"contact{n}@example.net")
+    name = factory.Faker("name")
+
+
+class FormFactory(DjangoModelFactory):
+    class Meta:
+        model = Form
+
+    site = factory.SubFactory(SiteFactory)
+    name = factory.Sequence(lambda n: f"Newsletter {n}")
+    slug = factory.Sequence(lambda n: f"newsletter-{n}")

@@ -1,0 +1,3 @@
+"""The contacts API, mounted under /api/v1/."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Public pages: sign-up forms, subscription confirmation and unsubscribe links."""
+
+urlpatterns = []

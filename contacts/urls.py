@@ -1,0 +1,3 @@
+"""Dashboard pages of the contacts app, mounted under /app/<site>/."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Email service providers' tracking webhooks (bounces and complaints), through django-anymail."""
+
+urlpatterns = []
