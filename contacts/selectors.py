@@ -1,8 +1,72 @@
 """Reads of the contacts app that are more than a filter."""
 
-from contacts.models import Contact
+from contacts.models import (
+    ConsentEvent,
+    ConsentSource,
+    Contact,
+    ContactOrigin,
+    SubscriptionStatus,
+    UnsubscribeReason,
+)
 
 
 def contact_by_email(email: str) -> Contact | None:
     """The site's contact of an email, whatever its case (call inside the site's scope)."""
     return Contact.objects.filter(email__lower=email.strip().lower()).first()
+
+
+def status_cause(contact: Contact) -> ConsentEvent | None:
+    """The consent event that set the contact's current status (None: never changed since creation)."""
+    return (
+        ConsentEvent.objects.filter(
+            contact=contact, to_status=contact.subscription_status, to_reason=contact.unsubscribe_reason
+        )
+        .select_related("form", "actor_user", "actor_api_key")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+
+
+def describe_consent_event(event: ConsentEvent) -> str:
+    """ "Unsubscribed (opted out) on 2026-11-03 via email link: Unsubscribe link" — for people."""
+    status = SubscriptionStatus(event.to_status).label
+    if event.to_reason:
+        status += f" ({UnsubscribeReason(event.to_reason).label.lower()})"
+    text = f"{status} on {event.occurred_at:%Y-%m-%d} via {ConsentSource(event.source).label.lower()}"
+    if event.form_id:
+        text += f" “{event.form.name}”"
+    if event.actor_user_id:
+        text += f" by {event.actor_user.email}"
+    elif event.actor_api_key_id:
+        text += f" by API key “{event.actor_api_key.name}”"
+    return f"{text}: {event.note}" if event.note else text
+
+
+def explain(contact: Contact) -> dict:
+    """Why the contact is or is not a subscriber and a customer, each with the record that decided it."""
+    cause = status_cause(contact)
+    if cause is not None:
+        subscriber_reason = describe_consent_event(cause)
+        subscriber_record = {"type": "consent_event", "id": cause.pk}
+    else:
+        subscriber_reason = (
+            f"{SubscriptionStatus(contact.subscription_status).label} since the contact was "
+            f"added ({ContactOrigin(contact.origin).label.lower()})."
+        )
+        subscriber_record = {"type": "contact", "id": contact.pk}
+    if contact.is_customer:
+        customer_reason = "Holds at least one offer access that is not revoked."
+    else:
+        customer_reason = "Holds no offer access (or every one was revoked)."
+    return {
+        "subscriber": {
+            "value": contact.is_subscriber,
+            "reason": subscriber_reason,
+            "record": subscriber_record,
+        },
+        "customer": {
+            "value": contact.is_customer,
+            "reason": customer_reason,
+            "record": {"type": "contact", "id": contact.pk},
+        },
+    }

@@ -89,8 +89,10 @@ def create_contact(
     fields: dict | None = None,
     tags: list[str] = (),
     origin: str = ContactOrigin.MANUAL,
+    consent: "Consent | None" = None,
 ) -> Contact:
-    """Adds a contact by hand or through the API: never subscribed until they give consent."""
+    """Adds a contact by hand or through the API: never subscribed, unless `consent` states how they
+    agreed to marketing email."""
     email = clean_email(email)
     if contact_by_email(email) is not None:
         raise ContactError(f"A contact with the email {email} exists already.", field="email")
@@ -102,6 +104,8 @@ def create_contact(
     except IntegrityError:
         raise ContactError(f"A contact with the email {email} exists already.", field="email") from None
     add_tags(site, contact=contact, names=tags)
+    if consent is not None:
+        subscribe(site, contact=contact, by=consent)
     return contact
 
 
@@ -201,6 +205,13 @@ def remove_tags(site: Site, *, contact: Contact, names) -> int:
     lowered = [name.lower() for name in _clean_tag_names(names)]
     removed, _ = ContactTag.objects.filter(contact=contact, tag__name__lower__in=lowered).delete()
     return removed
+
+
+@transaction.atomic
+def change_tags(site: Site, *, contact: Contact, add=(), remove=()) -> None:
+    """Adds and removes tags in one go."""
+    add_tags(site, contact=contact, names=add)
+    remove_tags(site, contact=contact, names=remove)
 
 
 # -- The subscription state machine ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.template import Context, Engine
 from django.template.loader import get_template
 from django.utils import timezone
 
@@ -54,9 +55,12 @@ def send_automated(
 
 
 def render(kind: str, context: dict) -> tuple[str, str, str]:
-    """Subject, text body and HTML body of an automated email."""
-    subject = get_template(f"emails/automated/{kind}.subject.txt").render(context)
-    text = get_template(f"emails/automated/{kind}.txt").render(context)
+    """Subject, text body and HTML body of an automated email; only the HTML is autoescaped."""
+    plain = Engine(dirs=settings.TEMPLATES[0]["DIRS"], autoescape=False)
+    subject = plain.get_template(f"emails/automated/{kind}.subject.txt").render(
+        Context(context, autoescape=False)
+    )
+    text = plain.get_template(f"emails/automated/{kind}.txt").render(Context(context, autoescape=False))
     html = get_template(f"emails/automated/{kind}.html").render(context)
     return " ".join(subject.split()), text.strip() + "\n", html
 

@@ -10,13 +10,14 @@ from creatorhub.tenancy import access_for, required_scope, site_scope
 
 class SiteEndpointMixin:
     """Resolves the site from the URL, checks the caller's access and the scope the HTTP method needs
-    (`scope_map`), and runs the whole handler inside the site's scope.
+    (`scope_map`, or `action_scopes[action]` for a viewset action), and runs the whole handler inside the site's scope.
 
     Subclasses set `model` and may narrow the scoped queryset in `safely_get_queryset`; they may not
     override `get_queryset` or `get_object`, which is where the scope is applied.
     """
 
     scope_map: dict[str, str] = {}
+    action_scopes: dict[str, dict[str, str]] = {}  # a viewset action that needs other scopes than scope_map
     model = None
 
     def __init_subclass__(cls, **kwargs):
@@ -39,7 +40,9 @@ class SiteEndpointMixin:
             raise NotFound("No such site.")
         if not hasattr(self, request.method.lower()):
             return  # the handler answers 405
-        needed = required_scope(self.scope_map, request.method)
+        needed = required_scope(
+            self.action_scopes.get(getattr(self, "action", None), self.scope_map), request.method
+        )
         if needed not in self.access.scopes:
             raise PermissionDenied(f"The {self.access.role} role may not do this (it needs {needed}).")
 

@@ -1,6 +1,7 @@
 """The API's error format (SPEC §7): `{"code", "message", "fields"}`, JSON, never HTML."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -8,8 +9,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from creatorhub.errors import DomainError
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, DomainError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DomainError):
         exc = exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)

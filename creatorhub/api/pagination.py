@@ -1,4 +1,6 @@
-"""Keyset pagination on (-created_at, -id): the cost of a page does not grow with its depth."""
+"""Keyset pagination on (-created_at, -id): the cost of a page does not grow with its depth.
+
+A view whose rows are timed by another field names it in `keyset_field` (e.g. "occurred_at")."""
 
 import base64
 import binascii
@@ -23,18 +25,20 @@ class KeysetPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        self.field = getattr(view, "keyset_field", "created_at")
+        field = self.field
         size = self._page_size(request)
         backwards, position = self._decode(request.query_params.get(self.cursor_query_param))
         if position is None:
-            rows = queryset.order_by("-created_at", "-id")
+            rows = queryset.order_by(f"-{field}", "-id")
         else:
-            created_at, pk = position
+            moment, pk = position
             if backwards:
-                after = Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk)
-                rows = queryset.filter(after).order_by("created_at", "id")
+                after = Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "id__gt": pk})
+                rows = queryset.filter(after).order_by(field, "id")
             else:
-                before = Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
-                rows = queryset.filter(before).order_by("-created_at", "-id")
+                before = Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk})
+                rows = queryset.filter(before).order_by(f"-{field}", "-id")
         page = list(rows[: size + 1])
         more = len(page) > size
         page = page[:size]
@@ -92,7 +96,7 @@ class KeysetPagination(BasePagination):
     def _link(self, row, backwards: bool) -> str | None:
         if row is None:
             return None
-        token = json.dumps([backwards, row.created_at.isoformat(), row.pk]).encode()
+        token = json.dumps([backwards, getattr(row, self.field).isoformat(), row.pk]).encode()
         url = self.request.build_absolute_uri()
         return replace_query_param(
             remove_query_param(url, self.cursor_query_param),
@@ -104,7 +108,7 @@ class KeysetPagination(BasePagination):
         if not cursor:
             return False, None
         try:
-            backwards, created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            return bool(backwards), (datetime.fromisoformat(created_at), int(pk))
+            backwards, moment, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            return bool(backwards), (datetime.fromisoformat(moment), int(pk))
         except (ValueError, TypeError, binascii.Error):
             raise ValidationError({self.cursor_query_param: ["This cursor is not valid."]}) from None

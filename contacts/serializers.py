@@ -1,0 +1,162 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from contacts.models import ConsentEvent, Contact, Form, UnsubscribeReason
+from contacts.selectors import explain
+from creatorhub.api.serializers import StrictFieldsMixin, StrictSerializer
+
+MAX_CUSTOM_FIELDS = 50
+
+
+def validate_custom_fields(value):
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Give an object of field names to text values.")
+    if len(value) > MAX_CUSTOM_FIELDS:
+        raise serializers.ValidationError(f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+    for key, item in value.items():
+        if not key or len(key) > 64:
+            raise serializers.ValidationError("A field name has 1 to 64 characters.")
+        if item is not None and not isinstance(item, (str, int, float, bool)):
+            raise serializers.ValidationError(f"The value of {key!r} must be text, a number or true/false.")
+        if isinstance(item, str) and len(item) > 1000:
+            raise serializers.ValidationError(f"The value of {key!r} has more than 1,000 characters.")
+    return value
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """SPEC §8's contact. `offers` and `is_active_customer` join with the offers and activity apps."""
+
+    tags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "email",
+            "name",
+            "subscription_status",
+            "unsubscribe_reason",
+            "status_changed_at",
+            "is_customer",
+            "tags",
+            "fields",
+            "origin",
+            "created_at",
+            "last_activity_at",
+        ]
+        read_only_fields = fields
+
+    def get_tags(self, contact) -> list[str]:
+        return [tag.name for tag in contact.tags.all()]
+
+
+class ContactDetailSerializer(ContactSerializer):
+    explanation = serializers.SerializerMethodField()
+
+    class Meta(ContactSerializer.Meta):
+        fields = [*ContactSerializer.Meta.fields, "explanation"]
+        read_only_fields = fields
+
+    def get_explanation(self, contact) -> dict:
+        return explain(contact)
+
+
+class ContactCreateSerializer(StrictSerializer):
+    email = serializers.CharField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    fields = serializers.JSONField(required=False, default=dict, validators=[validate_custom_fields])
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=100
+    )
+    consent = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=False,
+        help_text="How the person agreed to marketing email. Given, the contact is created subscribed.",
+    )
+
+
+class ContactUpdateSerializer(StrictSerializer):
+    email = serializers.CharField(max_length=254, required=False)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    fields = serializers.JSONField(required=False, validators=[validate_custom_fields])
+
+
+class SubscribeSerializer(StrictSerializer):
+    consent = serializers.CharField(max_length=300, help_text="How the person agreed to marketing email.")
+
+
+class UnsubscribeSerializer(StrictSerializer):
+    reason = serializers.ChoiceField(
+        choices=[UnsubscribeReason.MANUAL, UnsubscribeReason.OPTED_OUT],
+        default=UnsubscribeReason.MANUAL,
+        help_text="manual: the team unsubscribes them; opted_out: they asked (e.g. in your own app).",
+    )
+
+
+class TagsSerializer(StrictSerializer):
+    add = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=100
+    )
+    remove = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=100
+    )
+
+    def validate(self, data):
+        if not data["add"] and not data["remove"]:
+            raise serializers.ValidationError("Give tags to `add` or to `remove`.")
+        return data
+
+
+class ConsentEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    form = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = ConsentEvent
+        fields = [
+            "id",
+            "occurred_at",
+            "from_status",
+            "from_reason",
+            "to_status",
+            "to_reason",
+            "source",
+            "note",
+            "actor",
+            "form",
+            "ip",
+            "user_agent",
+        ]
+        read_only_fields = fields
+
+    def get_actor(self, event) -> str | None:
+        if event.actor_user_id:
+            return event.actor_user.email
+        if event.actor_api_key_id:
+            return f"API key “{event.actor_api_key.name}”"
+        return None
+
+
+class FormSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    public_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Form
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "double_opt_in",
+            "ask_name",
+            "tag_names",
+            "redirect_url",
+            "success_message",
+            "public_url",
+            "created_at",
+            "archived_at",
+        ]
+        read_only_fields = ["id", "public_url", "created_at", "archived_at"]
+
+    def get_public_url(self, form) -> str:
+        return f"{settings.SITE_URL.rstrip('/')}/f/{self.context['site'].slug}/{form.slug}/"
