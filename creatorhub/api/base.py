@@ -10,7 +10,8 @@ from creatorhub.tenancy import access_for, required_scope, site_scope
 
 class SiteEndpointMixin:
     """Resolves the site from the URL, checks the caller's access and the scope the HTTP method needs
-    (`scope_map`, or `action_scopes[action]` for a viewset action), and runs the whole handler inside the site's scope.
+    (`scope_map`, or `action_scopes[action]` for a viewset action), and runs the whole handler inside
+    the site's scope.
 
     Subclasses set `model` and may narrow the scoped queryset in `safely_get_queryset`; they may not
     override `get_queryset` or `get_object`, which is where the scope is applied.
