@@ -124,7 +124,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REDIS_URL = envstr("REDIS_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -159,6 +159,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "DEFAULT_GENERATOR_CLASS": "creatorhub.api.schema.PlatformSchemaGenerator",
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "contacts.models.SubscriptionStatus",
+        "UnsubscribeReasonEnum": "contacts.models.UnsubscribeReason",
+        "RoleEnum": "creatorhub.roles.Role",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -187,6 +192,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # One line per task is noise in the web process when tasks run eagerly; workers log their own.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 
 CELERY_BEAT_SCHEDULE = {

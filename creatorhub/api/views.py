@@ -75,6 +75,8 @@ class SiteListView(mixins.ListModelMixin, GenericViewSet):
     serializer_class = SiteSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Site.objects.none()
         user = self.request.user
         api_key = self.request.auth if isinstance(self.request.auth, ApiKey) else None
         if api_key is not None:

@@ -75,7 +75,7 @@ def test_envint_and_envlist(monkeypatch):
 def test_without_redis_tasks_run_eagerly_and_with_it_they_go_to_the_broker():
     probe = "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
     eager = run_django("shell", "--no-imports", "-c", probe)
-    assert eager.stdout.split() == ["True", "memory://"], eager.stderr
+    assert eager.stdout.split() == ["True", "memory://localhost/"], eager.stderr
     brokered = run_django("shell", "--no-imports", "-c", probe, REDIS_URL="redis://127.0.0.1:6379/3")
     assert brokered.stdout.split() == ["False", "redis://127.0.0.1:6379/3"], brokered.stderr
 

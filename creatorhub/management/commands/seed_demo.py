@@ -1,5 +1,10 @@
-"""Demo data: plans, two sites, one user per role on the first, a support user. Safe to run again."""
+"""Demo data: plans, two sites, one user per role on the first, a support user, then each app's own
+demo (its `demo.seed(sites, team, stdout)`, in INSTALLED_APPS order). Safe to run again."""
 
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -27,19 +32,22 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # Audited platform-wide write: the demo spans sites by design.
         with scopes_disabled():
-            sites = {}
+            sites, team = {}, {}
             for slug, name, plan in SITES:
                 sites[slug], _ = Site.objects.get_or_create(
                     slug=slug, defaults={"name": name, "plan": Plan.objects.get(name=plan)}
                 )
             for email, name, roles in TEAM:
-                user = _user(email, name)
+                user = team[email] = _user(email, name)
                 for slug, role in roles:
                     Membership.objects.update_or_create(site=sites[slug], user=user, defaults={"role": role})
             support = _user(*SUPPORT, is_staff=True)
             support.user_permissions.add(
                 Permission.objects.get(codename="support", content_type__app_label="creatorhub")
             )
+        for config in apps.get_app_configs():
+            if find_spec(config.name) and find_spec(f"{config.name}.demo"):
+                import_module(f"{config.name}.demo").seed(sites, team, self.stdout)
         self._print_logins()
 
     def _print_logins(self):
