@@ -278,9 +278,9 @@ def _may_resubscribe(contact: Contact, by: Consent) -> bool:
 
 
 @transaction.atomic
-def subscribe_from_import(site: Site, *, contact: Contact, by: Consent) -> bool:
-    """SPEC §2: an import only raises never subscribed / pending to subscribed; it never resubscribes
-    and never lowers. Returns whether the status changed."""
+def raise_to_subscribed(site: Site, *, contact: Contact, by: Consent) -> bool:
+    """For imports and checkout opt-ins (SPEC §2): only raises never subscribed / pending to
+    subscribed; never resubscribes and never lowers. Returns whether the status changed."""
     current = Contact.objects.select_for_update().get(pk=contact.pk)
     if current.subscription_status not in (NEVER, PENDING):
         return False
@@ -323,7 +323,9 @@ def confirm_subscription(
     form = Form.objects.filter(pk=confirmation.form_id).first() if confirmation.form_id else None
     if contact.subscription_status == SUBSCRIBED:
         return contact
-    if contact.subscription_status == UNSUBSCRIBED and not confirmation.resubscribe:
+    if contact.subscription_status == UNSUBSCRIBED and (
+        not confirmation.resubscribe or confirmation.status_since != contact.status_changed_at
+    ):  # an old link never undoes a later unsubscribe
         raise ConsentError("You unsubscribed after this link was sent: sign up again to subscribe.")
     note = "Confirmed the resubscription email" if confirmation.resubscribe else "Confirmed the opt-in email"
     by = Consent(source=ConsentSource.LINK, note=note, form=form, ip=ip, user_agent=user_agent)

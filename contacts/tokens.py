@@ -2,6 +2,7 @@
 (lasting, as RFC 8058 expects of a List-Unsubscribe URL)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
@@ -22,10 +23,17 @@ class Confirmation:
     contact_id: int
     form_id: int | None
     resubscribe: bool
+    status_since: datetime | None  # the contact's status_changed_at when the link was made
 
 
 def confirmation_token(contact, *, form=None, resubscribe: bool) -> str:
-    payload = {"s": contact.site_id, "c": contact.pk, "f": form.pk if form else None, "r": int(resubscribe)}
+    payload = {
+        "s": contact.site_id,
+        "c": contact.pk,
+        "f": form.pk if form else None,
+        "r": int(resubscribe),
+        "v": contact.status_changed_at.isoformat(),
+    }
     return signing.TimestampSigner(salt=CONFIRM_SALT).sign_object(payload, compress=True)
 
 
@@ -37,8 +45,13 @@ def read_confirmation_token(token: str) -> Confirmation:
         raise BadToken("This confirmation link has expired: sign up again to get a new one.") from None
     except signing.BadSignature:
         raise BadToken("This confirmation link is not valid: check that you copied all of it.") from None
+    since = datetime.fromisoformat(data["v"]) if data.get("v") else None
     return Confirmation(
-        site_id=data["s"], contact_id=data["c"], form_id=data["f"], resubscribe=bool(data["r"])
+        site_id=data["s"],
+        contact_id=data["c"],
+        form_id=data["f"],
+        resubscribe=bool(data["r"]),
+        status_since=since,
     )
 
 

@@ -8,13 +8,15 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template import Context, Engine
-from django.template.loader import get_template
+from django.template import TemplateSyntaxError
 from django.utils import timezone
 
 from contacts.models import Contact
-from creatorhub.models import Site
-from emails.models import EmailStatus, OutboundEmail
+from creatorhub.models import Site, User
+from emails import rendering
+from emails.errors import TemplateError
+from emails.models import EmailKind, EmailStatus, EmailTemplate, OutboundEmail
+from emails.rendering import Rendered, TemplateParts
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +56,94 @@ def send_automated(
     return email
 
 
-def render(kind: str, context: dict) -> tuple[str, str, str]:
-    """Subject, text body and HTML body of an automated email; only the HTML is autoescaped."""
-    plain = Engine(dirs=settings.TEMPLATES[0]["DIRS"], autoescape=False)
-    subject = plain.get_template(f"emails/automated/{kind}.subject.txt").render(
-        Context(context, autoescape=False)
-    )
-    text = plain.get_template(f"emails/automated/{kind}.txt").render(Context(context, autoescape=False))
-    html = get_template(f"emails/automated/{kind}.html").render(context)
-    return " ".join(subject.split()), text.strip() + "\n", html
+def render(kind: str, context: dict, *, site: Site | None = None) -> Rendered:
+    """Subject, text body and HTML body of an automated email (a `Rendered`, which unpacks as a tuple).
+
+    With `site`, the site's own template of `kind` when it has one (looked up in the site's scope: call
+    inside it, as the sending task does), else the shipped default (templates/emails/automated/). The
+    subject and the text are rendered without autoescaping, the HTML with it.
+
+    What each kind is rendered with (`send_automated` adds `contact` and `site` to the caller's context):
+
+    - purchase_confirmation: contact {name, email}, site {name}, offer {title}, amount, currency, login_url
+    - offer_grant_confirmation: contact, site, offer {title}, login_url
+    - member_welcome: contact, site, offer {title}, set_password_url (a one-time link; never a password)
+    - member_password_reset: contact, site, reset_url
+    - double_opt_in, resubscription: contact, site, form {name}, confirm_url
+
+    (emails.rendering.VARIABLES lists the same for the editor.)
+    """
+    parts, _ = template_parts(kind, site=site)
+    return rendering.render_parts(parts, context)
+
+
+def template_parts(kind: str, *, site: Site | None = None) -> tuple[TemplateParts, EmailTemplate | None]:
+    """The sources `render` uses for `kind`, and the site's template when they are its own."""
+    custom = EmailTemplate.objects.filter(site=site, kind=kind).first() if site is not None else None
+    if custom is not None:
+        return TemplateParts(custom.subject, custom.body_text, custom.body_html), custom
+    return rendering.default_parts(kind), None
+
+
+def validate_template(site: Site, *, kind: str, subject: str, body_text: str, body_html: str) -> None:
+    """Raises TemplateError, naming the part, unless each part compiles and renders with the sample
+    context of `kind` using only the variables that kind has."""
+    if kind not in EmailKind.values:
+        raise TemplateError(f"Unknown email kind: {kind}.", field="kind")
+    context = rendering.sample_context(site, kind)
+    parts = {"subject": subject, "body_text": body_text, "body_html": body_html}
+    for field, source in parts.items():
+        limit = rendering.MAX_SUBJECT if field == "subject" else rendering.MAX_BODY
+        if not source.strip():
+            raise TemplateError("This part of the email cannot be empty.", field=field)
+        if len(source) > limit:
+            raise TemplateError(f"At most {limit:,} characters.", field=field)
+        try:
+            rendering.validate_part(source, kind=kind, context=context, html=field == "body_html")
+        except TemplateSyntaxError as error:
+            raise TemplateError(str(error), field=field) from None
+
+
+def save_template(
+    site: Site, *, kind: str, subject: str, body_text: str, body_html: str, user: User | None
+) -> EmailTemplate:
+    """Saves the site's own template of `kind`, which the next email of that kind uses. A template that
+    does not compile or render with the sample context is refused (TemplateError) and nothing is written."""
+    validate_template(site, kind=kind, subject=subject, body_text=body_text, body_html=body_html)
+    values = {
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "updated_at": timezone.now(),
+        "updated_by": user if user is not None and user.pk else None,
+    }
+    try:
+        with transaction.atomic():
+            template, _ = EmailTemplate.objects.update_or_create(site=site, kind=kind, defaults=values)
+    except IntegrityError:  # saved at the same moment by someone else: theirs is replaced by this one
+        with transaction.atomic():
+            template, _ = EmailTemplate.objects.update_or_create(site=site, kind=kind, defaults=values)
+    return template
+
+
+def restore_default(site: Site, *, kind: str) -> bool:
+    """Deletes the site's template of `kind`: its emails use the shipped default again. Whether there
+    was one."""
+    if kind not in EmailKind.values:
+        raise TemplateError(f"Unknown email kind: {kind}.", field="kind")
+    deleted, _ = EmailTemplate.objects.filter(site=site, kind=kind).delete()
+    return deleted > 0
+
+
+def preview(site: Site, *, kind: str, contact: Contact | None = None) -> Rendered:
+    """The email of `kind` as the site's template (or the default) renders it for `contact` (one of the
+    site's contacts), or for the sample contact; the other variables have sample values."""
+    if kind not in EmailKind.values:
+        raise TemplateError(f"Unknown email kind: {kind}.", field="kind")
+    if contact is not None and contact.site_id != site.pk:
+        raise TemplateError("The contact belongs to another site.", field="contact")
+    person = {"name": contact.name, "email": contact.email} if contact is not None else None
+    return render(kind, rendering.sample_context(site, kind, contact=person), site=site)
 
 
 def message_id_for(email: OutboundEmail) -> str:
@@ -77,7 +158,7 @@ def deliver(site: Site, *, email_id: int, final_attempt: bool) -> str:
     "sent", "suppressed", "failed", "retry" (a transient error, recorded) or "skipped" (not queued)."""
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("contact")
             .filter(pk=email_id, status=EmailStatus.QUEUED)
             .first()
@@ -94,7 +175,7 @@ def deliver(site: Site, *, email_id: int, final_attempt: bool) -> str:
         email.attempts += 1
         email.message_id = message_id_for(email)
         try:
-            subject, text, html = render(email.kind, email.context)
+            subject, text, html = render(email.kind, email.context, site=site)
         except Exception as error:
             return _fail(email, f"The template could not be rendered: {error}")
         message = EmailMultiAlternatives(
