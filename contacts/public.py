@@ -153,7 +153,9 @@ def _submit(request, site: Site, form: Form):
     except DomainError as error:
         signup.add_error(error.field if error.field in signup.fields else None, error.message)
         return _form_page(request, site, form, signup, status=400)
-    return _thanks(request, site, form, needs_confirmation=outcome.needs_confirmation)
+    # A double opt-in form answers "check your inbox" to everyone, so the page never tells a stranger
+    # whether an address is subscribed already.
+    return _thanks(request, site, form, needs_confirmation=form.double_opt_in or outcome.needs_confirmation)
 
 
 def _thanks(request, site: Site, form: Form, *, needs_confirmation: bool):
