@@ -477,24 +477,29 @@ def record_delivery_event(
 ) -> DeliveryEvent | None:
     """Keeps a provider's event and applies it: a hard bounce or a complaint unsubscribes the contact
     of that address at once. The same provider event twice is recorded once. Returns None for a repeat."""
+    provider_event_id = provider_event_id[:200]
     if (
         provider_event_id
         and DeliveryEvent.objects.filter(provider=provider, provider_event_id=provider_event_id).exists()
     ):
         return None
     contact = contact_by_email(recipient) if recipient else None
-    event = DeliveryEvent.objects.create(
-        site=site,
-        provider=provider,
-        event_type=event_type,
-        provider_event_id=provider_event_id[:200],
-        recipient=recipient[:254],
-        contact=contact,
-        message_id=message_id[:300],
-        description=description,
-        occurred_at=occurred_at,
-        raw=raw or {},
-    )
+    try:
+        with transaction.atomic():
+            event = DeliveryEvent.objects.create(
+                site=site,
+                provider=provider,
+                event_type=event_type,
+                provider_event_id=provider_event_id,
+                recipient=recipient[:254],
+                contact=contact,
+                message_id=message_id[:300],
+                description=description,
+                occurred_at=occurred_at,
+                raw=raw or {},
+            )
+    except IntegrityError:  # the same event, delivered twice at the same moment
+        return None
     reason = DELIVERY_REASONS.get(event_type)
     if contact is not None and reason is not None:
         before = (contact.subscription_status, contact.unsubscribe_reason)

@@ -203,7 +203,19 @@ CELERY_BEAT_SCHEDULE = {
 # How long a double opt-in or resubscription confirmation link works.
 CONFIRMATION_MAX_AGE_DAYS = envint("CONFIRMATION_MAX_AGE_DAYS", "7")
 
-# Email service providers' tracking webhooks (bounces, complaints), authenticated by django-anymail.
+# Email service providers' tracking webhooks (bounces, complaints) at /webhooks/<provider>/tracking/,
+# authenticated by django-anymail (contacts/webhooks.py). What an operator sets:
+# - ANYMAIL_WEBHOOK_SECRET: "user:password", a long random pair (comma-separated pairs while rotating),
+#   written into the webhook URL given to Postmark, SendGrid, Amazon SNS (and Mailgun, which then checks
+#   both): https://user:password@host/webhooks/postmark/tracking/. Unset, the Postmark, SendGrid and
+#   Amazon SES webhooks refuse every request (400); anymail alone would only warn and accept anyone.
+# - MAILGUN_WEBHOOK_SIGNING_KEY: Mailgun's "HTTP webhook signing key". Unset, the Mailgun webhook fails
+#   every request (anymail's configuration error, a 500) instead of trusting an unsigned one.
+# - Amazon SES: the SNS subscription is confirmed automatically when its URL carries the secret; that
+#   call uses boto3 with the AWS credentials of the environment (sns:ConfirmSubscription), or confirm it
+#   by hand in the SNS console. anymail does not verify SNS message signatures: the secret is the proof.
 ANYMAIL = {
-    "WEBHOOK_SECRET": envstr("ANYMAIL_WEBHOOK_SECRET", ""),
+    "WEBHOOK_SECRET": envlist("ANYMAIL_WEBHOOK_SECRET", ""),
 }
+if envstr("MAILGUN_WEBHOOK_SIGNING_KEY", ""):  # never "": anymail would verify signatures with an empty key
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = envstr("MAILGUN_WEBHOOK_SIGNING_KEY", "")

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contacts.models import Contact
-from creatorhub.models import SiteOwned
+from creatorhub.models import SiteOwned, User
 
 
 class EmailKind(models.TextChoices):
@@ -14,6 +14,7 @@ class EmailKind(models.TextChoices):
     MEMBER_WELCOME = "member_welcome", "Member Welcome"
     DOUBLE_OPT_IN = "double_opt_in", "Double Opt-in Confirmation"
     RESUBSCRIPTION = "resubscription", "Resubscription Confirmation"
+    MEMBER_PASSWORD_RESET = "member_password_reset", "Member Password Reset"
 
 
 class EmailStatus(models.TextChoices):
@@ -21,6 +22,24 @@ class EmailStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SUPPRESSED = "suppressed", "Suppressed"
+
+
+class EmailTemplate(SiteOwned):
+    """A site's own version of an automated email. Without one, the shipped default is used."""
+
+    kind = models.CharField(max_length=40, choices=EmailKind.choices)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        default_related_name = "email_templates"
+        constraints = [models.UniqueConstraint("site", "kind", name="emailtemplate_unique_kind")]
+
+    def __str__(self):
+        return self.get_kind_display()
 
 
 class OutboundEmail(SiteOwned):
@@ -53,6 +72,12 @@ class OutboundEmail(SiteOwned):
             models.Index(fields=["site", "contact", "-created_at"], name="outboundemail_site_contact"),
             models.Index(
                 fields=["created_at"], name="outboundemail_queued", condition=Q(status=EmailStatus.QUEUED)
+            ),
+            # Providers' webhooks name an email by the provider's id before its site is known.
+            models.Index(
+                fields=["provider_message_id"],
+                name="outboundemail_provider_id",
+                condition=~Q(provider_message_id=""),
             ),
         ]
 
