@@ -120,7 +120,7 @@ def test_import_never_resubscribes_and_never_lowers(in_site):
     services.subscribe(in_site, contact=subscribed, by=TEAM)
     services.unsubscribe(in_site, contact=gone, reason="opted_out", by=FORM)
     changed = [
-        services.subscribe_from_import(in_site, contact=c, by=imported)
+        services.raise_to_subscribed(in_site, contact=c, by=imported)
         for c in (never, pending, subscribed, gone)
     ]
     assert changed == [True, True, False, False]
