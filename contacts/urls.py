@@ -1,3 +1,22 @@
 """Dashboard pages of the contacts app, mounted under /app/<site>/."""
 
-urlpatterns = []
+from django.urls import path
+
+from contacts import views
+
+urlpatterns = [
+    path("contacts/", views.ContactListView.as_view(), name="contacts"),
+    path("contacts/new/", views.ContactCreateView.as_view(), name="contact-create"),
+    path("contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact-detail"),
+    path("contacts/<int:pk>/edit/", views.ContactEditView.as_view(), name="contact-edit"),
+    path("contacts/<int:pk>/tags/", views.ContactTagsView.as_view(), name="contact-tags"),
+    path("contacts/<int:pk>/subscribe/", views.ContactSubscribeView.as_view(), name="contact-subscribe"),
+    path(
+        "contacts/<int:pk>/unsubscribe/", views.ContactUnsubscribeView.as_view(), name="contact-unsubscribe"
+    ),
+    path("contacts/<int:pk>/delete/", views.ContactDeleteView.as_view(), name="contact-delete"),
+    path("forms/", views.FormListView.as_view(), name="forms"),
+    path("forms/new/", views.FormCreateView.as_view(), name="form-create"),
+    path("forms/<int:pk>/", views.FormEditView.as_view(), name="form-edit"),
+    path("forms/<int:pk>/archive/", views.FormArchiveView.as_view(), name="form-archive"),
+]

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -17,6 +19,25 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+# The data migrations' seed functions (idempotent).
+SEEDS = [("creatorhub.migrations.0002_seed_plans", "seed_plans")]
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request):
+    """Transactional tests (real commits: threads, live server, workers) empty every table after each
+    test, the rows that data migrations seed too: seed them again before such a test."""
+    marker = request.node.get_closest_marker("django_db")
+    if "live_server" in request.fixturenames or "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    ):
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db")
+        for module, function in SEEDS:
+            getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ phone). Helpers: `login`, `assert_accessible` (axe-core: no serious or critical 
 `assert_no_sideways_scroll`.
 """
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -27,8 +26,6 @@ CHROMIUM_ARGS = [
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
 TIMEOUT_MS = 10_000
-# The data migrations' seed functions (idempotent), run again before each browser test.
-SEEDS = [("creatorhub.migrations.0002_seed_plans", "seed_plans")]
 
 
 def pytest_itemcollected(item):
@@ -71,12 +68,8 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def _live_database(live_server):
-    """The live server sees committed rows only, so browser tests run on a transactional database, whose
-    tables are emptied after each test, with the rows data migrations seed: seed them again."""
-    from django.apps import apps
-
-    for module, function in SEEDS:
-        getattr(importlib.import_module(module), function)(apps, None)
+    """The live server sees committed rows only, so browser tests run on a transactional database (the
+    top conftest seeds the data migrations' rows again for those)."""
 
 
 @pytest.fixture
