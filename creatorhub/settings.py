@@ -193,7 +193,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     # One line per task is noise in the web process when tasks run eagerly; workers log their own.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {"celery.app.trace": {"level": envstr("CELERY_TRACE_LOG_LEVEL", "WARNING")}},
 }
 
 CELERY_BEAT_SCHEDULE = {

@@ -4,6 +4,7 @@ import hashlib
 import logging
 import smtplib
 from email.utils import parseaddr
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -83,6 +84,35 @@ def template_parts(kind: str, *, site: Site | None = None) -> tuple[TemplatePart
     if custom is not None:
         return TemplateParts(custom.subject, custom.body_text, custom.body_html), custom
     return rendering.default_parts(kind), None
+
+
+class SiteTemplate(NamedTuple):
+    """One kind of automated email as a site has it: its sources, and its own template if any."""
+
+    kind: str
+    label: str
+    parts: TemplateParts
+    custom: EmailTemplate | None
+
+    @property
+    def is_default(self) -> bool:
+        return self.custom is None
+
+
+def site_templates(site: Site) -> list[SiteTemplate]:
+    """Every kind of automated email, in EmailKind's order, with what the site's emails of it use.
+    Call inside the site's scope."""
+    custom = {t.kind: t for t in EmailTemplate.objects.filter(site=site).select_related("updated_by")}
+    rows = []
+    for kind in EmailKind:
+        template = custom.get(kind.value)
+        parts = (
+            TemplateParts(template.subject, template.body_text, template.body_html)
+            if template is not None
+            else rendering.default_parts(kind.value)
+        )
+        rows.append(SiteTemplate(kind.value, kind.label, parts, template))
+    return rows
 
 
 def validate_template(site: Site, *, kind: str, subject: str, body_text: str, body_html: str) -> None:

@@ -1,0 +1,193 @@
+"""Dashboard pages of the emails app: the automated emails and their templates, and the email log.
+
+Every page runs inside the site's scope (creatorhub.tenancy.SitePageMixin): a kind's template and the
+preview's contact are looked up there, so another site's contact id is a 404. Writes go through
+emails.services.
+"""
+
+import base64
+import binascii
+import json
+import logging
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from contacts.models import Contact
+from creatorhub.roles import Scope
+from creatorhub.tenancy import SitePageMixin
+from emails import services
+from emails.errors import TemplateError
+from emails.forms import EmailLogFilterForm, EmailTemplateForm
+from emails.models import EmailKind, OutboundEmail
+from emails.rendering import VARIABLES
+
+logger = logging.getLogger(__name__)
+
+LOG_PAGE_SIZE = 50
+PREVIEW_CONTACTS = 50  # the newest contacts offered for the preview
+
+
+def kind_or_404(kind: str) -> EmailKind:
+    try:
+        return EmailKind(kind)
+    except ValueError:
+        raise Http404("No such email.") from None
+
+
+class EmailsView(SitePageMixin, TemplateView):
+    template_name = "app/emails/list.html"
+    scope_map = {"GET": Scope.EMAILS_READ}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(templates=services.site_templates(self.request.site), **kwargs)
+
+
+class EmailTemplateView(SitePageMixin, TemplateView):
+    """A kind's template: the editor (for emails:edit), the variables, and a preview with the sample
+    contact or one of the site's contacts (`?contact=<id>`)."""
+
+    template_name = "app/emails/edit.html"
+    scope_map = {"GET": Scope.EMAILS_READ, "POST": Scope.EMAILS_EDIT}
+
+    def get(self, request, site, kind):
+        return self.render_page(kind_or_404(kind))
+
+    def post(self, request, site, kind):
+        kind = kind_or_404(kind)
+        form = EmailTemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.save_template(request.site, kind=kind.value, user=request.user, **form.cleaned_data)
+            except TemplateError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, f"Saved the {kind.label} email: the next one sent uses it.")
+                return redirect("email-template", site=site, kind=kind.value)
+        return self.render_page(kind, form=form, status=400)
+
+    def render_page(self, kind: EmailKind, *, form=None, status=200):
+        site = self.request.site
+        parts, custom = services.template_parts(kind.value, site=site)
+        if form is None:
+            form = EmailTemplateForm(initial=parts._asdict())
+        contact = self.preview_contact()
+        try:
+            rendered, preview_error = services.preview(site, kind=kind.value, contact=contact), None
+        except Exception as error:  # a saved template that fails on this contact: say so, do not 500
+            logger.warning("Preview of %s failed on site %s: %s", kind, site.pk, error)
+            rendered, preview_error = None, str(error)
+        contacts = list(Contact.objects.order_by("-created_at", "-id")[:PREVIEW_CONTACTS])
+        if contact is not None and contact not in contacts:
+            contacts.insert(0, contact)
+        context = self.get_context_data(
+            kind=kind,
+            parts=parts,
+            custom=custom,
+            form=form,
+            variables=VARIABLES[kind.value],
+            preview=rendered,
+            preview_error=preview_error,
+            preview_contact=contact,
+            contacts=contacts,
+        )
+        return self.render_to_response(context, status=status)
+
+    def preview_contact(self) -> Contact | None:
+        raw = self.request.GET.get("contact", "")
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise Http404("No such contact.")
+        return get_object_or_404(Contact, pk=int(raw))
+
+
+class EmailTemplateRestoreView(SitePageMixin, View):
+    scope_map = {"POST": Scope.EMAILS_EDIT}
+
+    def post(self, request, site, kind):
+        kind = kind_or_404(kind)
+        if services.restore_default(request.site, kind=kind.value):
+            messages.success(request, f"The {kind.label} email is back to the default.")
+        else:
+            messages.info(request, f"The {kind.label} email uses the default already.")
+        return redirect("email-template", site=site, kind=kind.value)
+
+
+# -- The email log ------------------------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(row) -> str:
+    """The position after `row` in a newest-first list: its (created_at, id)."""
+    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.pk]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        created_at, pk = datetime.fromisoformat(created_at), int(pk)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadCursor(cursor) from None
+    if timezone.is_naive(created_at):
+        raise BadCursor(cursor)
+    return created_at, pk
+
+
+def keyset_page(queryset, *, cursor: str = "", size: int = LOG_PAGE_SIZE) -> tuple[list, str | None]:
+    """One page of `queryset`, newest first on (-created_at, -id), after `cursor` (never OFFSET); and
+    the cursor of the next page."""
+    rows = queryset.order_by("-created_at", "-id")
+    if cursor:
+        created_at, pk = decode_cursor(cursor)
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    page = list(rows[: size + 1])
+    return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
+
+
+class EmailLogView(SitePageMixin, TemplateView):
+    """Every automated email of the site, newest first: queued, sent, failed (with the error) or
+    suppressed (with the reason). Filters: `status`, `kind`; paged by `?cursor=`."""
+
+    template_name = "app/emails/log.html"
+    scope_map = {"GET": Scope.EMAILS_READ}
+
+    def get(self, request, site):
+        status = 200
+        filters = EmailLogFilterForm(request.GET)
+        emails = OutboundEmail.objects.all()
+        chosen = {}
+        if filters.is_valid():
+            chosen = {name: value for name, value in filters.cleaned_data.items() if value}
+            emails = emails.filter(**chosen)
+        else:
+            status = 400
+        cursor = request.GET.get("cursor", "")
+        try:
+            page, next_cursor = keyset_page(emails, cursor=cursor)
+        except BadCursor:
+            messages.error(request, "This page link is not valid: here are the newest emails.")
+            page, next_cursor, cursor = *keyset_page(emails), ""
+            status = 400
+        context = self.get_context_data(
+            emails=page,
+            filters=filters,
+            filtered=bool(chosen),
+            first_url=self.log_url(**chosen) if cursor else None,
+            next_url=self.log_url(**chosen, cursor=next_cursor) if next_cursor else None,
+        )
+        return self.render_to_response(context, status=status)
+
+    def log_url(self, **params) -> str:
+        params = {key: value for key, value in params.items() if value}
+        return f"{self.request.path}?{urlencode(params)}" if params else self.request.path

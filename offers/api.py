@@ -1,0 +1,193 @@
+"""The offers API under /api/v1/sites/<site>/: offers, products, grants, accesses and purchases."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from creatorhub.api.base import SiteViewSet
+from creatorhub.models import ApiKey
+from creatorhub.roles import Scope
+from offers.models import Access, GrantJob, Offer, Product, Purchase
+from offers.serializers import (
+    AccessSerializer,
+    GrantInput,
+    GrantJobSerializer,
+    OfferInput,
+    OfferSerializer,
+    ProductInput,
+    ProductSerializer,
+    PurchaseInput,
+    PurchaseSerializer,
+    RevokeInput,
+)
+from offers.services import access as access_services
+from offers.services import catalog
+from offers.services.grant_jobs import run_grant_job, start_grant_job
+
+RUN_NOW_UP_TO = 100  # grants to this many listed contacts are answered at once; larger ones become jobs
+
+
+def _valid(serializer_class, data, **kwargs):
+    form = serializer_class(data=data, **kwargs)
+    form.is_valid(raise_exception=True)
+    return form.validated_data
+
+
+def granter_of(request) -> access_services.Granter:
+    api_key = request.auth if isinstance(request.auth, ApiKey) else None
+    return access_services.Granter(user=None if api_key else request.user, api_key=api_key)
+
+
+class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """A site's offers. Deleting one archives it: it can no longer be granted or bought."""
+
+    model = Offer
+    serializer_class = OfferSerializer
+    scope_map = {
+        "GET": Scope.OFFERS_READ,
+        "POST": Scope.OFFERS_WRITE,
+        "PATCH": Scope.OFFERS_WRITE,
+        "DELETE": Scope.OFFERS_WRITE,
+    }
+    action_scopes = {"grants": {"POST": Scope.OFFERS_GRANT}, "revocations": {"POST": Scope.OFFERS_GRANT}}
+
+    def safely_get_queryset(self, queryset):
+        return queryset.prefetch_related("products")
+
+    @extend_schema(request=OfferInput, responses={201: OfferSerializer})
+    def create(self, request, site):
+        data = _valid(OfferInput, request.data)
+        offer = catalog.create_offer(
+            self.site,
+            title=data["title"],
+            description=data.get("description", ""),
+            price=data.get("price", 0),
+            currency=data.get("currency", "USD"),
+            product_ids=data.get("products", []),
+        )
+        return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OfferInput, responses=OfferSerializer)
+    def partial_update(self, request, site, pk):
+        data = _valid(OfferInput, request.data, partial=True)
+        offer = catalog.update_offer(
+            self.site,
+            offer=self.get_object(),
+            title=data.get("title"),
+            description=data.get("description"),
+            price=data.get("price"),
+            currency=data.get("currency"),
+            product_ids=data.get("products"),
+        )
+        return Response(OfferSerializer(self.get_queryset().get(pk=offer.pk)).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, site, pk):
+        catalog.archive_offer(self.site, offer=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=GrantInput, responses={201: GrantJobSerializer, 202: GrantJobSerializer})
+    @action(detail=True, methods=["post"])
+    def grants(self, request, site, pk):
+        """Grants the offer to `contact_ids`, `emails` (creating contacts) or a `segment`. Up to 100
+        listed contacts are granted at once (201, with the accesses created and the skips); more, or a
+        segment, run as a job (202): follow its URL for progress."""
+        data = _valid(GrantInput, request.data)
+        target = {key: data[key] for key in ("contact_ids", "emails", "segment") if data.get(key)}
+        run_now = "segment" not in target and len(next(iter(target.values()))) <= RUN_NOW_UP_TO
+        job = start_grant_job(
+            self.site,
+            offer=self.get_object(),
+            target=target,
+            send_grant_email=data["send_grant_email"],
+            by=granter_of(request),
+            queue=not run_now,
+        )
+        if run_now:
+            job = run_grant_job(self.site, job=job)
+        body = GrantJobSerializer(job).data
+        body["url"] = request.build_absolute_uri(f"/api/v1/sites/{self.site.slug}/grants/{job.pk}/")
+        return Response(body, status=status.HTTP_201_CREATED if run_now else status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=RevokeInput, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def revocations(self, request, site, pk):
+        """Revokes the offer from these contacts (history stays; nothing is sent)."""
+        data = _valid(RevokeInput, request.data)
+        user = None if isinstance(request.auth, ApiKey) else request.user
+        ended = access_services.revoke_offer(
+            self.site, offer=self.get_object(), contacts_ids=data["contact_ids"], by_user=user
+        )
+        return Response({"revoked": ended})
+
+
+class GrantJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """Grants to many contacts, with their progress and result."""
+
+    model = GrantJob
+    serializer_class = GrantJobSerializer
+    scope_map = {"GET": Scope.OFFERS_READ}
+
+
+class AccessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """Who holds what. Filters: `contact`, `offer`, `live` (true: not revoked)."""
+
+    model = Access
+    serializer_class = AccessSerializer
+    scope_map = {"GET": Scope.OFFERS_READ, "POST": Scope.OFFERS_GRANT}
+    filterset_fields = ["contact", "offer"]
+
+    def safely_get_queryset(self, queryset):
+        queryset = queryset.select_related("contact", "granted_by")
+        live = self.request.query_params.get("live")
+        if live in ("true", "false"):
+            queryset = queryset.filter(revoked_at__isnull=live == "true")
+        return queryset
+
+    @extend_schema(request=None, responses=AccessSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, site, pk):
+        user = None if isinstance(request.auth, ApiKey) else request.user
+        access = access_services.revoke_access(self.site, access=self.get_object(), by_user=user)
+        return Response(AccessSerializer(self.get_queryset().get(pk=access.pk)).data)
+
+
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    model = Product
+    serializer_class = ProductSerializer
+    scope_map = {"GET": Scope.OFFERS_READ, "POST": Scope.OFFERS_WRITE}
+
+    def safely_get_queryset(self, queryset):
+        return queryset.prefetch_related("lessons")
+
+    @extend_schema(request=ProductInput, responses={201: ProductSerializer})
+    def create(self, request, site):
+        data = _valid(ProductInput, request.data)
+        product = catalog.create_product(
+            self.site, title=data["title"], description=data["description"], lesson_titles=data["lessons"]
+        )
+        return Response(
+            ProductSerializer(self.get_queryset().get(pk=product.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """Paid checkouts. POST records one; the same `idempotency_key` again returns it (200, not 201)."""
+
+    model = Purchase
+    serializer_class = PurchaseSerializer
+    scope_map = {"GET": Scope.OFFERS_READ, "POST": Scope.PURCHASES_WRITE}
+
+    @extend_schema(request=PurchaseInput, responses={201: PurchaseSerializer, 200: PurchaseSerializer})
+    def create(self, request, site):
+        data = _valid(PurchaseInput, request.data)
+        offer = Offer.objects.filter(pk=data.pop("offer")).first()
+        if offer is None:
+            raise ValidationError({"offer": ["No offer with this id on this site."]})
+        result = access_services.record_purchase(self.site, offer=offer, **data)
+        return Response(
+            PurchaseSerializer(result.purchase).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )

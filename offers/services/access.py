@@ -1,0 +1,213 @@
+"""Who holds an offer: grants, purchases and revokes, keeping `Contact.is_customer` exact.
+
+Every write here locks the contact's row first, so two grants or purchases for one contact run one
+after the other: the second sees the first's access (one access, one email), and `is_customer` is
+decided from the accesses as they are.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts import services as contacts
+from contacts.models import ConsentSource, Contact, ContactOrigin
+from creatorhub.models import Site
+from emails.models import EmailKind
+from emails.services import send_automated
+from offers.errors import GrantError, PurchaseError
+from offers.models import Access, AccessSource, GrantJob, Offer, Purchase
+from offers.services.members import login_url, set_password_url
+
+
+@dataclass(frozen=True)
+class Granter:
+    """Who grants: a team member, an API key, or neither (the platform)."""
+
+    user: object = None
+    api_key: object = None
+
+
+PLATFORM = Granter()
+
+
+def _check_site(site: Site, *objects) -> None:
+    for obj in objects:
+        if obj is not None and obj.site_id != site.pk:
+            raise GrantError("That belongs to another site.")
+
+
+def _lock(contact: Contact) -> Contact:
+    return Contact.objects.select_for_update().get(pk=contact.pk)
+
+
+def _holds(contact: Contact, offer: Offer) -> bool:
+    return Access.objects.filter(contact=contact, offer=offer, revoked_at=None).exists()
+
+
+def _offer_context(site: Site, offer: Offer) -> dict:
+    return {"offer": {"title": offer.title}, "login_url": login_url(site)}
+
+
+@transaction.atomic
+def grant_offer(
+    site: Site,
+    *,
+    offer: Offer,
+    contact: Contact,
+    send_grant_email: bool = True,
+    by: Granter = PLATFORM,
+    job: GrantJob | None = None,
+) -> Access | None:
+    """Gives the offer without payment (SPEC §4). Returns the new access, or None when the contact
+    already holds the offer: then nothing changes and nothing is sent.
+
+    A contact who was not a customer gets the Member Welcome (a one-time link to set a password) and,
+    unless unticked, the Offer Grant Confirmation; an existing customer only the latter.
+    """
+    _check_site(site, offer, contact, job)
+    if not offer.is_active:
+        raise GrantError(
+            f"The offer “{offer.title}” is archived: restore it before granting it.", field="offer"
+        )
+    contact = _lock(contact)
+    if _holds(contact, offer):
+        return None
+    was_customer = contact.is_customer
+    access = Access.objects.create(
+        site=site,
+        contact=contact,
+        offer=offer,
+        source=AccessSource.GRANT,
+        granted_by=by.user,
+        granted_by_api_key=by.api_key,
+        grant_job=job,
+    )
+    if not was_customer:
+        Contact.objects.filter(pk=contact.pk).update(is_customer=True)
+    if send_grant_email:
+        send_automated(
+            site,
+            kind=EmailKind.OFFER_GRANT_CONFIRMATION,
+            contact=contact,
+            context=_offer_context(site, offer),
+            dedupe_key=f"grant:{access.pk}",
+        )
+    if not was_customer:
+        send_automated(
+            site,
+            kind=EmailKind.MEMBER_WELCOME,
+            contact=contact,
+            context={"offer": {"title": offer.title}, "set_password_url": set_password_url(site, contact)},
+            dedupe_key=f"welcome:{access.pk}",
+        )
+    return access
+
+
+@transaction.atomic
+def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
+    """Ends an access, keeping it in history; sends nothing. The contact stops being a customer when
+    it was their last live access."""
+    _check_site(site, access)
+    _lock(access.contact)
+    access = Access.objects.select_for_update().get(pk=access.pk)
+    if access.revoked_at is not None:
+        return access
+    access.revoked_at, access.revoked_by = timezone.now(), by_user
+    access.save(update_fields=["revoked_at", "revoked_by"])
+    still = Access.objects.filter(contact_id=access.contact_id, revoked_at=None).exists()
+    Contact.objects.filter(pk=access.contact_id).update(is_customer=still)
+    return access
+
+
+@transaction.atomic
+def revoke_offer(site: Site, *, offer: Offer, contacts_ids, by_user=None) -> int:
+    """Revokes the offer from many contacts; returns how many accesses ended."""
+    _check_site(site, offer)
+    ended = 0
+    for access in Access.objects.filter(offer=offer, contact_id__in=list(contacts_ids), revoked_at=None):
+        revoke_access(site, access=access, by_user=by_user)
+        ended += 1
+    return ended
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    created: bool
+
+
+@transaction.atomic
+def record_purchase(
+    site: Site,
+    *,
+    offer: Offer,
+    email: str,
+    name: str = "",
+    amount: Decimal,
+    currency: str,
+    idempotency_key: str,
+    marketing_opt_in: bool = False,
+) -> PurchaseResult:
+    """Records a paid checkout (SPEC §4): the contact is created if new and gets the access and the
+    Purchase Confirmation. The same idempotency key again returns the first purchase and does nothing."""
+    _check_site(site, offer)
+    key = idempotency_key.strip()
+    if not key:
+        raise PurchaseError("Give an idempotency key, unique per checkout.", field="idempotency_key")
+    existing = Purchase.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _same_purchase(existing, offer=offer, email=email)
+    if currency.upper() != offer.currency.upper():
+        raise PurchaseError(f"The offer is sold in {offer.currency}, not {currency}.", field="currency")
+    if amount < 0:
+        raise PurchaseError("The amount cannot be negative.", field="amount")
+    contact, _ = contacts.get_or_create_contact(site, email=email, name=name, origin=ContactOrigin.PURCHASE)
+    contact = _lock(contact)
+    try:
+        with transaction.atomic():
+            purchase = Purchase.objects.create(
+                site=site,
+                offer=offer,
+                contact=contact,
+                email=contact.email,
+                amount=amount,
+                currency=offer.currency,
+                idempotency_key=key,
+            )
+    except IntegrityError:  # the same key, at the same moment, from another request
+        return _same_purchase(Purchase.objects.get(idempotency_key=key), offer=offer, email=email)
+    if name.strip() and not contact.name:
+        contacts.update_contact(site, contact=contact, name=name)
+    if not _holds(contact, offer):
+        Access.objects.create(
+            site=site, contact=contact, offer=offer, source=AccessSource.PURCHASE, purchase=purchase
+        )
+        Contact.objects.filter(pk=contact.pk).update(is_customer=True)
+    send_automated(
+        site,
+        kind=EmailKind.PURCHASE_CONFIRMATION,
+        contact=contact,
+        context={
+            **_offer_context(site, offer),
+            "amount": str(purchase.amount),
+            "currency": purchase.currency,
+        },
+        dedupe_key=f"purchase:{purchase.pk}",
+    )
+    if marketing_opt_in:
+        contacts.raise_to_subscribed(
+            site,
+            contact=contact,
+            by=contacts.Consent(
+                source=ConsentSource.CHECKOUT, note=f"Opted in at the checkout of “{offer.title}”"
+            ),
+        )
+    return PurchaseResult(purchase, created=True)
+
+
+def _same_purchase(purchase: Purchase, *, offer: Offer, email: str) -> PurchaseResult:
+    if purchase.offer_id != offer.pk or purchase.email.lower() != email.strip().lower():
+        raise PurchaseError("This idempotency key belongs to another purchase.", field="idempotency_key")
+    return PurchaseResult(purchase, created=False)

@@ -1,0 +1,177 @@
+"""Grants to many contacts at once — a selection, a default segment, or a pasted list of emails — run
+as a job with progress and a result summary (granted, skipped, failed)."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from contacts import services as contacts
+from contacts.models import Contact, ContactOrigin, SubscriptionStatus
+from creatorhub.errors import DomainError
+from creatorhub.models import Site
+from offers.errors import GrantError
+from offers.models import Access, GrantJob, JobStatus, Offer
+from offers.services.access import PLATFORM, Granter, grant_offer
+
+DEFAULT_SEGMENTS = {
+    "all": Q(),
+    "customers": Q(is_customer=True),
+    "subscribed": Q(subscription_status=SubscriptionStatus.SUBSCRIBED),
+}
+MAX_TARGETS = 100_000
+LISTED = 1000  # skipped and failed targets kept with their reason, at most
+PROGRESS_EVERY = 200
+BATCH = 500
+
+
+def _clean_target(target: dict) -> tuple[dict, int | None]:
+    """The target and its size when known before running."""
+    given = {key: value for key, value in target.items() if value not in (None, [], "")}
+    if len(given) != 1 or not set(given) <= {"contact_ids", "emails", "segment"}:
+        raise GrantError("Give exactly one of contact_ids, emails or segment.", field="target")
+    ((kind, value),) = given.items()
+    if kind == "segment":
+        if value not in DEFAULT_SEGMENTS:
+            raise GrantError(f"Unknown segment {value!r}: use all, customers or subscribed.", field="segment")
+        return {"segment": value}, None
+    if not isinstance(value, list) or len(value) > MAX_TARGETS:
+        raise GrantError(f"Give a list of at most {MAX_TARGETS:,} {kind.replace('_', ' ')}.", field=kind)
+    if kind == "contact_ids" and not all(isinstance(pk, int) for pk in value):
+        raise GrantError("Contact ids are whole numbers.", field=kind)
+    if kind == "contact_ids":
+        unique = list(dict.fromkeys(value))
+    else:  # one per address whatever its case, keeping the first spelling
+        first = {}
+        for email in (str(e).strip() for e in value):
+            if email:
+                first.setdefault(email.lower(), email)
+        unique = list(first.values())
+    return {kind: unique}, len(unique)
+
+
+@transaction.atomic
+def start_grant_job(
+    site: Site,
+    *,
+    offer: Offer,
+    target: dict,
+    send_grant_email: bool = True,
+    by: Granter = PLATFORM,
+    queue: bool = True,
+) -> GrantJob:
+    """Creates the job; with `queue`, a worker runs it after commit (else the caller runs it now)."""
+    from offers.tasks import run_grant_job_task  # the task module imports this one
+
+    if offer.site_id != site.pk:
+        raise GrantError("That offer belongs to another site.")
+    if not offer.is_active:
+        raise GrantError(
+            f"The offer “{offer.title}” is archived: restore it before granting it.", field="offer"
+        )
+    target, size = _clean_target(target)
+    if size is None:
+        size = Contact.objects.filter(DEFAULT_SEGMENTS[target["segment"]]).count()
+    job = GrantJob.objects.create(
+        site=site,
+        offer=offer,
+        target=target,
+        send_grant_email=send_grant_email,
+        total=size,
+        created_by=by.user,
+        created_by_api_key=by.api_key,
+    )
+    if queue:
+        transaction.on_commit(lambda: run_grant_job_task.delay(site.pk, job.pk))
+    return job
+
+
+def run_grant_job(site: Site, *, job: GrantJob) -> GrantJob:
+    """Runs the job, one transaction per contact, so progress shows and one failure spoils nothing
+    else. Safe to run again after a crash: contacts granted by this job count as granted, not twice."""
+    with transaction.atomic():
+        job = GrantJob.objects.select_for_update().get(pk=job.pk)
+        if job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return job
+        job.status, job.granted, job.skipped, job.failed, job.skips, job.errors = (
+            JobStatus.RUNNING,
+            0,
+            0,
+            0,
+            [],
+            [],
+        )
+        job.save()
+    try:
+        _grant_each(site, job)
+    except Exception as error:
+        # A failure no grant explains (the database went away…): the job says so rather than spin.
+        job.status, job.finished_at = JobStatus.FAILED, timezone.now()
+        job.errors.append({"target": "", "reason": f"The job stopped: {error.__class__.__name__}: {error}"})
+        job.save()
+        raise
+    job.status, job.finished_at = JobStatus.DONE, timezone.now()
+    job.save()
+    return job
+
+
+def _grant_each(site: Site, job: GrantJob) -> None:
+    by = Granter(user=job.created_by, api_key=job.created_by_api_key)
+    for label, contact_or_error in _targets(site, job):
+        if isinstance(contact_or_error, str):
+            _note(job, "failed", label, contact_or_error)
+            continue
+        try:
+            access = grant_offer(
+                site,
+                offer=job.offer,
+                contact=contact_or_error,
+                send_grant_email=job.send_grant_email,
+                by=by,
+                job=job,
+            )
+        except DomainError as error:
+            _note(job, "failed", label, error.message)
+            continue
+        if access is not None or Access.objects.filter(grant_job=job, contact=contact_or_error).exists():
+            job.granted += 1
+        else:
+            _note(job, "skipped", label, "Already holds the offer.")
+        if job.processed % PROGRESS_EVERY == 0:
+            job.save(update_fields=["granted", "skipped", "failed", "skips", "errors"])
+
+
+def _note(job: GrantJob, outcome: str, label: str, reason: str) -> None:
+    setattr(job, outcome, getattr(job, outcome) + 1)
+    listed = job.skips if outcome == "skipped" else job.errors
+    if len(listed) < LISTED:
+        listed.append({"target": label, "reason": reason})
+
+
+def _targets(site: Site, job: GrantJob):
+    """(label, contact) for each target, or (label, error message) for one that cannot be granted."""
+    target = job.target
+    if "contact_ids" in target:
+        ids = target["contact_ids"]
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            found = Contact.objects.in_bulk(chunk)
+            for pk in chunk:
+                yield str(pk), found.get(pk) or f"No contact with id {pk} on this site."
+    elif "emails" in target:
+        for email in target["emails"]:
+            try:
+                contact, _ = contacts.get_or_create_contact(site, email=email, origin=ContactOrigin.GRANT)
+            except DomainError as error:
+                yield email, error.message
+            else:
+                yield email, contact
+    else:
+        last = 0
+        condition = DEFAULT_SEGMENTS[target["segment"]]
+        while True:
+            batch = list(Contact.objects.filter(condition, pk__gt=last).order_by("pk")[:BATCH])
+            if not batch:
+                return
+            for contact in batch:
+                yield contact.email, contact
+            last = batch[-1].pk
