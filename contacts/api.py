@@ -80,7 +80,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     action_scopes = {"tags": {"POST": Scope.CONTACTS_TAG}}
 
     def safely_get_queryset(self, queryset):
-        return queryset.prefetch_related("tags")
+        return queryset.prefetch_related("tags", "accesses__offer")
 
     def get_serializer_class(self):
         return ContactDetailSerializer if self.action == "retrieve" else ContactSerializer

@@ -54,10 +54,7 @@ def explain(contact: Contact) -> dict:
             f"added ({ContactOrigin(contact.origin).label.lower()})."
         )
         subscriber_record = {"type": "contact", "id": contact.pk}
-    if contact.is_customer:
-        customer_reason = "Holds at least one offer access that is not revoked."
-    else:
-        customer_reason = "Holds no offer access (or every one was revoked)."
+    customer_reason, customer_record = _customer_cause(contact)
     return {
         "subscriber": {
             "value": contact.is_subscriber,
@@ -67,6 +64,33 @@ def explain(contact: Contact) -> dict:
         "customer": {
             "value": contact.is_customer,
             "reason": customer_reason,
-            "record": {"type": "contact", "id": contact.pk},
+            "record": customer_record,
         },
     }
+
+
+def _customer_cause(contact: Contact) -> tuple[str, dict]:
+    """The access that makes the contact a customer, or the revoke that ended the last one. Offer
+    accesses are read through the reverse relation `accesses` (the offers app's), as the segment
+    compiler reads them: the one place where this room looks up."""
+    accesses = sorted(contact.accesses.all(), key=lambda a: (a.created_at, a.pk), reverse=True)
+    live = [a for a in accesses if a.revoked_at is None]
+    if live:
+        access = live[-1]
+        return (
+            f"Holds “{access.offer.title}” since {access.created_at:%Y-%m-%d} "
+            f"({access.get_source_display().lower()}).",
+            {"type": "access", "id": access.pk},
+        )
+    if accesses:
+        last = max(accesses, key=lambda a: a.revoked_at)
+        return (
+            f"Held “{last.offer.title}” until it was revoked on {last.revoked_at:%Y-%m-%d}; "
+            "holds no offer now.",
+            {"type": "access", "id": last.pk},
+        )
+    return "Holds no offer: never bought nor was granted one.", {"type": "contact", "id": contact.pk}
+
+
+def offer_ids_held(contact: Contact) -> list[int]:
+    return sorted({a.offer_id for a in contact.accesses.all() if a.revoked_at is None})

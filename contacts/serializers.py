@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from contacts.models import ConsentEvent, Contact, Form, UnsubscribeReason
-from contacts.selectors import explain
+from contacts.selectors import explain, offer_ids_held
 from creatorhub.api.serializers import StrictFieldsMixin, StrictSerializer
 
 MAX_CUSTOM_FIELDS = 50
@@ -24,9 +24,10 @@ def validate_custom_fields(value):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    """SPEC §8's contact. `offers` and `is_active_customer` join with the offers and activity apps."""
+    """SPEC §8's contact. `is_active_customer` joins with the activity app."""
 
     tags = serializers.SerializerMethodField()
+    offers = serializers.SerializerMethodField(help_text="The ids of the offers the contact holds.")
 
     class Meta:
         model = Contact
@@ -39,6 +40,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "status_changed_at",
             "is_customer",
             "tags",
+            "offers",
             "fields",
             "origin",
             "created_at",
@@ -48,6 +50,9 @@ class ContactSerializer(serializers.ModelSerializer):
 
     def get_tags(self, contact) -> list[str]:
         return [tag.name for tag in contact.tags.all()]
+
+    def get_offers(self, contact) -> list[int]:
+        return offer_ids_held(contact)
 
 
 class ContactDetailSerializer(ContactSerializer):

@@ -59,7 +59,9 @@ def test_two_grants_of_one_offer_to_one_contact_at_once_make_one_access_and_one_
     with scope(site=site):
         assert Access.objects.filter(contact=contact).count() == 1
         assert sorted(OutboundEmail.objects.values_list("kind", flat=True)) == [
-            "member_welcome", "offer_grant_confirmation"]
+            "member_welcome",
+            "offer_grant_confirmation",
+        ]
 
 
 def test_the_same_purchase_sent_twice_at_once_is_recorded_once(arranged):
@@ -68,8 +70,13 @@ def test_the_same_purchase_sent_twice_at_once_is_recorded_once(arranged):
     def buy():
         with scope(site=site):
             return access_services.record_purchase(
-                site, offer=offer, email="buyer@example.com", amount=Decimal(10), currency="USD",
-                idempotency_key="order-7")
+                site,
+                offer=offer,
+                email="buyer@example.com",
+                amount=Decimal(10),
+                currency="USD",
+                idempotency_key="order-7",
+            )
 
     results = at_once(buy, times=4)
     assert not [r for r in results if isinstance(r, Exception)], results

@@ -208,3 +208,24 @@ def test_another_sites_owner_gets_404_for_this_sites_offers_and_accesses(
     with scopes_disabled():
         assert Access.objects.get(pk=access.pk).revoked_at is None
         assert not Purchase.objects.exists()
+
+
+def test_a_contact_shows_the_offers_held_and_why_they_are_a_customer(
+    client, site, offer, other_offer, commit
+):
+    contact = ContactFactory(site=site)
+    with scope(site=site):
+        access = access_services.grant_offer(site, offer=offer, contact=contact)
+        access_services.revoke_access(
+            site, access=access_services.grant_offer(site, offer=other_offer, contact=contact)
+        )
+    body = client.get(f"/api/v1/sites/{site.slug}/contacts/{contact.pk}/").json()
+    assert body["offers"] == [offer.pk]
+    assert body["explanation"]["customer"]["value"] is True
+    assert body["explanation"]["customer"]["record"] == {"type": "access", "id": access.pk}
+    assert "Holds “Yoga Basics Course” since" in body["explanation"]["customer"]["reason"]
+    with scope(site=site):
+        access_services.revoke_access(site, access=access)
+    after = client.get(f"/api/v1/sites/{site.slug}/contacts/{contact.pk}/").json()
+    assert (after["offers"], after["is_customer"]) == ([], False)
+    assert "until it was revoked on" in after["explanation"]["customer"]["reason"]

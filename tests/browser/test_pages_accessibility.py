@@ -1,0 +1,276 @@
+"""Every page a creator, a member or a visitor sees has no serious or critical accessibility problem
+(axe-core, on a desktop screen) and never scrolls sideways on a phone (375 px wide), with enough data
+on it that nothing is empty: a subscribed contact with tags and consent history, an unsubscribed one,
+a pending one, a customer who is a member, a form, an offer with a holder, a finished grant job and an
+outbound email in each status.
+
+Pages are parametrized by name, so a failure names the page. Logins skip the login form (the tests of
+logging in are elsewhere): a Django test client logs in and the browser context gets its session
+cookie."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scope
+from playwright.sync_api import expect
+
+from contacts import services as contacts
+from contacts import tokens
+from contacts.models import ConsentSource, UnsubscribeReason
+from contacts.selectors import contact_by_email
+from contacts.services import Consent
+from creatorhub import services as team
+from creatorhub.roles import Role
+from emails.models import EmailKind, EmailStatus, OutboundEmail
+from offers.services import catalog, members
+from offers.services.access import Granter
+from offers.services.grant_jobs import start_grant_job
+from tests.browser.conftest import assert_accessible, assert_no_sideways_scroll
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+MEMBER_PASSWORD = "quiet-harbour-lantern-58"
+VISITOR = {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)"}
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    """Public forms and the member login are rate limited in the cache."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(site):
+    """Ana's Yoga Studio with some of everything on it."""
+    owner = MembershipFactory(site=site, role=Role.OWNER, user=UserFactory(email="ana@ana-yoga.example")).user
+    MembershipFactory(site=site, role=Role.ADMIN, user=UserFactory(email="adam@ana-yoga.example"))
+    by_owner = Consent(
+        source=ConsentSource.TEAM, note="Signed up on paper at the spring workshop", user=owner
+    )
+    with scope(site=site):
+        team.invite_member(site, email="asha@ana-yoga.example", role=Role.ASSISTANT, invited_by=owner)
+        team.create_api_key(site, name="Checkout integration", role=Role.ADMIN, created_by=owner)
+        old_key, _ = team.create_api_key(site, name="Old Zapier zap", role=Role.ASSISTANT, created_by=owner)
+        team.revoke_api_key(site, api_key=old_key)
+
+        newsletter = contacts.create_form(
+            site, name="Weekly practice notes", slug="newsletter", tag_names=["Newsletter"]
+        )
+        contacts.create_form(site, name="Free class", slug="free-class", double_opt_in=False)
+
+        # Subscribed, with tags and a consent history of three events.
+        maya = contacts.create_contact(
+            site, email="maya.fernandes@example.org", name="Maya Fernandes", tags=["Yoga", "Morning"]
+        )
+        contacts.subscribe(site, contact=maya, by=by_owner)
+        contacts.unsubscribe(
+            site,
+            contact=maya,
+            reason=UnsubscribeReason.MANUAL,
+            by=Consent(source=ConsentSource.TEAM, note="Asked us by phone", user=owner),
+        )
+        contacts.subscribe(site, contact=maya, by=by_owner)
+
+        # Opted out through their unsubscribe link.
+        arjun = contacts.submit_form(
+            site, form=newsletter, email="arjun.patel@example.org", name="Arjun Patel", **VISITOR
+        ).contact
+        contacts.unsubscribe(
+            site,
+            contact=arjun,
+            reason=UnsubscribeReason.OPTED_OUT,
+            by=Consent(source=ConsentSource.LINK, note="Unsubscribe link", **VISITOR),
+        )
+        # Pending: submitted the double opt-in form, got the confirmation email.
+        noah = contacts.submit_form(
+            site, form=newsletter, email="noah.kim@example.org", name="Noah Kim", **VISITOR
+        ).contact
+
+        # A customer through a finished grant job (which sends the grant and welcome emails), who then
+        # set a member password and completed a lesson.
+        course = catalog.create_product(
+            site,
+            title="Yoga Basics",
+            description="Start here: breathing, then the first poses.",
+            lesson_titles=["Breathing", "Sun salutation", "Standing poses"],
+        )
+        offer = catalog.create_offer(
+            site,
+            title="Yoga Basics Course",
+            description="Six weeks of gentle yoga.",
+            price=49,
+            currency="USD",
+            product_ids=[course.pk],
+        )
+        job = start_grant_job(
+            site,
+            offer=offer,
+            target={"emails": ["liam.oconnor@example.org", "not-an-email"]},
+            by=Granter(user=owner),
+        )
+        liam = contact_by_email("liam.oconnor@example.org")
+        members.set_member_password(
+            site,
+            contact=liam,
+            token=members.member_link_tokens.make_token(liam),
+            password=MEMBER_PASSWORD,
+            password_again=MEMBER_PASSWORD,
+        )
+        lessons = list(course.lessons.order_by("position"))
+        members.complete_lesson(site, contact=liam, lesson=lessons[0])
+
+        # The email log: sent (the grant's and the confirmation), and one queued, failed and suppressed.
+        for status, error, to in [
+            (EmailStatus.QUEUED, "", maya),
+            (EmailStatus.FAILED, "SMTPRecipientsRefused: 550 5.1.1 mailbox unavailable (attempt 8)", maya),
+            (EmailStatus.SUPPRESSED, "The address opted out.", arjun),
+        ]:
+            OutboundEmail.objects.create(
+                site=site,
+                kind=EmailKind.OFFER_GRANT_CONFIRMATION,
+                contact=to,
+                to_email=to.email,
+                context={},
+                dedupe_key=f"test:{status}",
+                status=status,
+                subject=f"Ana's Yoga Studio gave you {offer.title}",
+                error=error,
+                attempts=8 if status == EmailStatus.FAILED else 0,
+            )
+        statuses = set(OutboundEmail.objects.values_list("status", flat=True))
+    assert statuses == set(EmailStatus.values), statuses
+    job.refresh_from_db()
+    assert (job.status, job.granted, job.failed) == ("done", 1, 1)
+
+    return SimpleNamespace(
+        site=site,
+        owner=owner,
+        newsletter=newsletter,
+        maya=maya,
+        arjun=arjun,
+        noah=noah,
+        liam=liam,
+        course=course,
+        lesson=lessons[0],
+        offer=offer,
+        job=job,
+    )
+
+
+@dataclass(frozen=True)
+class Screen:
+    who: str  # "creator" (the site's owner), "member" (Liam, a customer) or "visitor"
+    path: Callable[[SimpleNamespace], str]
+    heading: str
+    # For a page reached by sending a form: what the visitor does on `path` to get there.
+    act: Callable | None = None
+
+
+def sign_up(page, world):
+    page.get_by_label("Email").fill("hana.sato@example.org")
+    page.get_by_label("Name").fill("Hana Sato")
+    page.get_by_role("button", name="Subscribe").click()
+
+
+SCREENS = {
+    # The dashboard.
+    "overview": Screen("creator", lambda w: "/app/ana-yoga/", "Ana's Yoga Studio"),
+    "contacts": Screen("creator", lambda w: "/app/ana-yoga/contacts/", "Contacts"),
+    "contact": Screen("creator", lambda w: f"/app/ana-yoga/contacts/{w.maya.pk}/", "Maya Fernandes"),
+    "customer": Screen(
+        "creator", lambda w: f"/app/ana-yoga/contacts/{w.liam.pk}/", "liam.oconnor@example.org"
+    ),
+    "forms": Screen("creator", lambda w: "/app/ana-yoga/forms/", "Forms"),
+    "form-edit": Screen(
+        "creator", lambda w: f"/app/ana-yoga/forms/{w.newsletter.pk}/", "Weekly practice notes"
+    ),
+    "offers": Screen("creator", lambda w: "/app/ana-yoga/offers/", "Offers"),
+    "offer": Screen("creator", lambda w: f"/app/ana-yoga/offers/{w.offer.pk}/", "Yoga Basics Course"),
+    "products": Screen("creator", lambda w: "/app/ana-yoga/products/", "Products"),
+    "product": Screen("creator", lambda w: f"/app/ana-yoga/products/{w.course.pk}/", "Yoga Basics"),
+    "grant-job": Screen(
+        "creator", lambda w: f"/app/ana-yoga/grant-jobs/{w.job.pk}/", "Grant of “Yoga Basics Course”"
+    ),
+    "emails": Screen("creator", lambda w: "/app/ana-yoga/emails/", "Emails"),
+    "email-template": Screen(
+        "creator", lambda w: "/app/ana-yoga/emails/templates/member_welcome/", "Member Welcome"
+    ),
+    "email-log": Screen("creator", lambda w: "/app/ana-yoga/emails/log/", "Email log"),
+    "team": Screen("creator", lambda w: "/app/ana-yoga/settings/team/", "Settings"),
+    "api-keys": Screen("creator", lambda w: "/app/ana-yoga/settings/api-keys/", "Settings"),
+    # Public pages.
+    "sign-up-form": Screen("visitor", lambda w: "/f/ana-yoga/newsletter/", "Weekly practice notes"),
+    "sign-up-thanks": Screen(
+        "visitor", lambda w: "/f/ana-yoga/newsletter/", "Check your inbox to confirm", act=sign_up
+    ),
+    "confirm": Screen(
+        "visitor",
+        lambda w: reverse(
+            "confirm-subscription",
+            args=[tokens.confirmation_token(w.noah, form=w.newsletter, resubscribe=False)],
+        ),
+        "Confirm your subscription",
+    ),
+    "unsubscribe": Screen(
+        "visitor", lambda w: reverse("unsubscribe", args=[tokens.unsubscribe_token(w.maya)]), "Unsubscribe"
+    ),
+    # The member area.
+    "member-login": Screen("visitor", lambda w: "/s/ana-yoga/login/", "Log in"),
+    "member-set-password": Screen(
+        "visitor",
+        lambda w: urlsplit(members.set_password_url(w.site, w.liam)).path,
+        "Choose your password",
+    ),
+    "member-library": Screen("member", lambda w: "/s/ana-yoga/library/", "Your library"),
+    "member-lesson": Screen("member", lambda w: f"/s/ana-yoga/lessons/{w.lesson.pk}/", "Breathing"),
+}
+
+
+def session_cookie(client: Client, live_server) -> dict:
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
+
+
+def open_screen(page, live_server, world, name: str) -> None:
+    """Log in as the page's reader, open it (and act on it), and check it is the page meant."""
+    screen = SCREENS[name]
+    client = Client()
+    if screen.who == "creator":
+        client.force_login(world.owner)
+    elif screen.who == "member":
+        response = client.post("/s/ana-yoga/login/", {"email": world.liam.email, "password": MEMBER_PASSWORD})
+        assert response.status_code == 302, response.content.decode()
+    if screen.who != "visitor":
+        page.context.add_cookies([session_cookie(client, live_server)])
+    with scope(site=world.site):
+        path = screen.path(world)
+    response = page.goto(path)
+    assert response.status == 200, f"{path}: {response.status}"
+    if screen.act is not None:
+        screen.act(page, world)
+    expect(page.get_by_role("heading", level=1)).to_have_text(screen.heading)
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_page_has_no_serious_accessibility_problem(page, live_server, world, name):
+    open_screen(page, live_server, world, name)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_page_fits_a_phone_screen(phone_page, live_server, world, name):
+    open_screen(phone_page, live_server, world, name)
+    assert_no_sideways_scroll(phone_page)
