@@ -29,7 +29,6 @@ from contacts.serializers import (
     UnsubscribeSerializer,
 )
 from creatorhub.api.base import SiteViewSet
-from creatorhub.models import ApiKey
 from creatorhub.roles import Scope
 
 
@@ -52,14 +51,14 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(Q(email__icontains=value) | Q(name__icontains=value)) if value else queryset
 
 
-def consent_of(request, statement: str, source: str = ConsentSource.API) -> services.Consent:
+def consent_of(view, statement: str) -> services.Consent:
     """The consent evidence of an API call: its statement, who made it, and from where."""
-    api_key = request.auth if isinstance(request.auth, ApiKey) else None
+    request = view.request
     return services.Consent(
-        source=source,
+        source=ConsentSource.API,
         note=statement,
-        api_key=api_key,
-        user=None if api_key else request.user,
+        api_key=view.access.api_key,
+        user=view.acting_user,
         ip=request.META.get("REMOTE_ADDR"),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
@@ -87,7 +86,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
 
     @extend_schema(request=ContactCreateSerializer, responses={201: ContactDetailSerializer})
     def create(self, request, site):
-        data = self._valid(ContactCreateSerializer, request.data)
+        data = self.valid_input(ContactCreateSerializer)
         contact = services.create_contact(
             self.site,
             email=data["email"],
@@ -95,13 +94,13 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
             fields=data["fields"],
             tags=data["tags"],
             origin=ContactOrigin.API,
-            consent=consent_of(request, data["consent"]) if data.get("consent") else None,
+            consent=consent_of(self, data["consent"]) if data.get("consent") else None,
         )
         return Response(self._detail(contact), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ContactUpdateSerializer, responses=ContactDetailSerializer)
     def partial_update(self, request, site, pk):
-        data = self._valid(ContactUpdateSerializer, request.data, partial=True)
+        data = self.valid_input(ContactUpdateSerializer, partial=True)
         contact = services.update_contact(self.site, contact=self.get_object(), **data)
         return Response(self._detail(contact))
 
@@ -114,21 +113,21 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     @action(detail=True, methods=["post"])
     def subscribe(self, request, site, pk):
         """Records the contact's consent, stated in `consent`. Refused for someone who unsubscribed."""
-        data = self._valid(SubscribeSerializer, request.data)
+        data = self.valid_input(SubscribeSerializer)
         contact = self.get_object()
-        services.subscribe(self.site, contact=contact, by=consent_of(request, data["consent"]))
+        services.subscribe(self.site, contact=contact, by=consent_of(self, data["consent"]))
         return Response(self._detail(contact))
 
     @extend_schema(request=UnsubscribeSerializer, responses=ContactDetailSerializer)
     @action(detail=True, methods=["post"])
     def unsubscribe(self, request, site, pk):
-        data = self._valid(UnsubscribeSerializer, request.data)
+        data = self.valid_input(UnsubscribeSerializer)
         contact = self.get_object()
         services.unsubscribe(
             self.site,
             contact=contact,
             reason=data["reason"],
-            by=consent_of(request, "Unsubscribed through the API"),
+            by=consent_of(self, "Unsubscribed through the API"),
         )
         return Response(self._detail(contact))
 
@@ -136,7 +135,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     @action(detail=True, methods=["post"])
     def tags(self, request, site, pk):
         """Adds the tags of `add` and removes those of `remove` (names, any case)."""
-        data = self._valid(TagsSerializer, request.data)
+        data = self.valid_input(TagsSerializer)
         contact = self.get_object()
         services.change_tags(self.site, contact=contact, add=data["add"], remove=data["remove"])
         return Response(self._detail(contact))
@@ -152,11 +151,6 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
         self.keyset_field = "occurred_at"
         page = self.paginate_queryset(events)
         return self.get_paginated_response(ConsentEventSerializer(page, many=True).data)
-
-    def _valid(self, serializer_class, data, **kwargs):
-        form = serializer_class(data=data, **kwargs)
-        form.is_valid(raise_exception=True)
-        return form.validated_data
 
     def _detail(self, contact):
         fresh = self.get_queryset().get(pk=contact.pk)

@@ -4,16 +4,11 @@ Every page runs inside the site's scope (creatorhub.tenancy.SitePageMixin): each
 looked up there, so another site's contact or form is a 404. Writes go through contacts.services.
 """
 
-import base64
-import binascii
-import json
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
@@ -31,10 +26,9 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.services import Consent
+from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
-
-PAGE_SIZE = 50
 
 # "Never subscribed — added by hand": how a contact came to be, when no consent event says more.
 ORIGIN_PHRASES = {
@@ -45,40 +39,6 @@ ORIGIN_PHRASES = {
     ContactOrigin.GRANT: "added by a grant",
     ContactOrigin.API: "added through the API",
 }
-
-
-# -- Keyset pages ------------------------------------------------------------------------------------
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(row) -> str:
-    """The position after `row` in a newest-first list: its (created_at, id)."""
-    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.pk]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        created_at, pk = datetime.fromisoformat(created_at), int(pk)
-    except (ValueError, TypeError, binascii.Error):
-        raise BadCursor(cursor) from None
-    if timezone.is_naive(created_at):
-        raise BadCursor(cursor)
-    return created_at, pk
-
-
-def keyset_page(queryset, *, before: str = "", size: int = PAGE_SIZE) -> tuple[list, str | None]:
-    """One page of `queryset`, newest first on (-created_at, -id), starting after the cursor `before`
-    (never OFFSET: the cost of a page does not grow with its depth); and the cursor of the next page."""
-    rows = queryset.order_by("-created_at", "-id")
-    if before:
-        created_at, pk = decode_cursor(before)
-        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
-    page = list(rows[: size + 1])
-    return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
 
 
 # -- Contacts -----------------------------------------------------------------------------------------
@@ -95,7 +55,7 @@ class ContactListView(SitePageMixin, TemplateView):
             contacts = contacts.filter(Q(name__icontains=q) | Q(email__icontains=q))
         status = 200
         try:
-            page, next_cursor = keyset_page(contacts, before=request.GET.get("before", ""))
+            page, next_cursor = keyset_page(contacts, cursor=request.GET.get("before", ""))
         except BadCursor:
             messages.error(request, "This page link is not valid: here are the newest contacts.")
             page, next_cursor = keyset_page(contacts)

@@ -5,22 +5,17 @@ preview's contact are looked up there, so another site's contact id is a 404. Wr
 emails.services.
 """
 
-import base64
-import binascii
-import json
 import logging
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from contacts.models import Contact
+from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from emails import services
@@ -31,7 +26,6 @@ from emails.rendering import VARIABLES
 
 logger = logging.getLogger(__name__)
 
-LOG_PAGE_SIZE = 50
 PREVIEW_CONTACTS = 50  # the newest contacts offered for the preview
 
 
@@ -122,37 +116,6 @@ class EmailTemplateRestoreView(SitePageMixin, View):
 
 
 # -- The email log ------------------------------------------------------------------------------------
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(row) -> str:
-    """The position after `row` in a newest-first list: its (created_at, id)."""
-    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.pk]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        created_at, pk = datetime.fromisoformat(created_at), int(pk)
-    except (ValueError, TypeError, binascii.Error):
-        raise BadCursor(cursor) from None
-    if timezone.is_naive(created_at):
-        raise BadCursor(cursor)
-    return created_at, pk
-
-
-def keyset_page(queryset, *, cursor: str = "", size: int = LOG_PAGE_SIZE) -> tuple[list, str | None]:
-    """One page of `queryset`, newest first on (-created_at, -id), after `cursor` (never OFFSET); and
-    the cursor of the next page."""
-    rows = queryset.order_by("-created_at", "-id")
-    if cursor:
-        created_at, pk = decode_cursor(cursor)
-        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
-    page = list(rows[: size + 1])
-    return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
 
 
 class EmailLogView(SitePageMixin, TemplateView):

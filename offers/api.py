@@ -7,7 +7,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from creatorhub.api.base import SiteViewSet
-from creatorhub.models import ApiKey
 from creatorhub.roles import Scope
 from offers.models import Access, GrantJob, Offer, Product, Purchase
 from offers.serializers import (
@@ -29,17 +28,6 @@ from offers.services.grant_jobs import run_grant_job, start_grant_job
 RUN_NOW_UP_TO = 100  # grants to this many listed contacts are answered at once; larger ones become jobs
 
 
-def _valid(serializer_class, data, **kwargs):
-    form = serializer_class(data=data, **kwargs)
-    form.is_valid(raise_exception=True)
-    return form.validated_data
-
-
-def granter_of(request) -> access_services.Granter:
-    api_key = request.auth if isinstance(request.auth, ApiKey) else None
-    return access_services.Granter(user=None if api_key else request.user, api_key=api_key)
-
-
 class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
     """A site's offers. Deleting one archives it: it can no longer be granted or bought."""
 
@@ -58,7 +46,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
 
     @extend_schema(request=OfferInput, responses={201: OfferSerializer})
     def create(self, request, site):
-        data = _valid(OfferInput, request.data)
+        data = self.valid_input(OfferInput)
         offer = catalog.create_offer(
             self.site,
             title=data["title"],
@@ -71,7 +59,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
 
     @extend_schema(request=OfferInput, responses=OfferSerializer)
     def partial_update(self, request, site, pk):
-        data = _valid(OfferInput, request.data, partial=True)
+        data = self.valid_input(OfferInput, partial=True)
         offer = catalog.update_offer(
             self.site,
             offer=self.get_object(),
@@ -94,7 +82,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
         """Grants the offer to `contact_ids`, `emails` (creating contacts) or a `segment`. Up to 100
         listed contacts are granted at once (201, with the accesses created and the skips); more, or a
         segment, run as a job (202): follow its URL for progress."""
-        data = _valid(GrantInput, request.data)
+        data = self.valid_input(GrantInput)
         target = {key: data[key] for key in ("contact_ids", "emails", "segment") if data.get(key)}
         run_now = "segment" not in target and len(next(iter(target.values()))) <= RUN_NOW_UP_TO
         job = start_grant_job(
@@ -102,7 +90,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
             offer=self.get_object(),
             target=target,
             send_grant_email=data["send_grant_email"],
-            by=granter_of(request),
+            by=access_services.Granter(user=self.acting_user, api_key=self.access.api_key),
             queue=not run_now,
         )
         if run_now:
@@ -115,10 +103,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
     @action(detail=True, methods=["post"])
     def revocations(self, request, site, pk):
         """Revokes the offer from these contacts (history stays; nothing is sent)."""
-        data = _valid(RevokeInput, request.data)
-        user = None if isinstance(request.auth, ApiKey) else request.user
+        data = self.valid_input(RevokeInput)
         ended = access_services.revoke_offer(
-            self.site, offer=self.get_object(), contacts_ids=data["contact_ids"], by_user=user
+            self.site, offer=self.get_object(), contacts_ids=data["contact_ids"], by_user=self.acting_user
         )
         return Response({"revoked": ended})
 
@@ -149,8 +136,7 @@ class AccessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
     @extend_schema(request=None, responses=AccessSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, site, pk):
-        user = None if isinstance(request.auth, ApiKey) else request.user
-        access = access_services.revoke_access(self.site, access=self.get_object(), by_user=user)
+        access = access_services.revoke_access(self.site, access=self.get_object(), by_user=self.acting_user)
         return Response(AccessSerializer(self.get_queryset().get(pk=access.pk)).data)
 
 
@@ -164,7 +150,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
 
     @extend_schema(request=ProductInput, responses={201: ProductSerializer})
     def create(self, request, site):
-        data = _valid(ProductInput, request.data)
+        data = self.valid_input(ProductInput)
         product = catalog.create_product(
             self.site, title=data["title"], description=data["description"], lesson_titles=data["lessons"]
         )
@@ -182,7 +168,7 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteView
 
     @extend_schema(request=PurchaseInput, responses={201: PurchaseSerializer, 200: PurchaseSerializer})
     def create(self, request, site):
-        data = _valid(PurchaseInput, request.data)
+        data = self.valid_input(PurchaseInput)
         offer = Offer.objects.filter(pk=data.pop("offer")).first()
         if offer is None:
             raise ValidationError({"offer": ["No offer with this id on this site."]})

@@ -5,24 +5,20 @@ form is looked up there, so another site's offer, product, lesson, access, job o
 Writes go through offers.services.
 """
 
-import base64
-import binascii
-import json
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from contacts.models import Contact
+from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from offers.errors import GrantError, OfferError
@@ -56,37 +52,6 @@ MAX_ID = 2**63 - 1  # no row has a larger id, and SQLite cannot even compare one
 
 
 # -- Helpers ------------------------------------------------------------------------------------------
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(row) -> str:
-    """The position after `row` in a newest-first list: its (created_at, id)."""
-    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.pk]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        created_at, pk = datetime.fromisoformat(created_at), int(pk)
-    except (ValueError, TypeError, binascii.Error):
-        raise BadCursor(cursor) from None
-    if timezone.is_naive(created_at):
-        raise BadCursor(cursor)
-    return created_at, pk
-
-
-def keyset_page(queryset, *, before: str = "", size: int) -> tuple[list, str | None]:
-    """One page of `queryset`, newest first on (-created_at, -id), after the cursor `before` (never
-    OFFSET: the cost of a page does not grow with its depth); and the cursor of the next page."""
-    rows = queryset.order_by("-created_at", "-id")
-    if before:
-        created_at, pk = decode_cursor(before)
-        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
-    page = list(rows[: size + 1])
-    return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
 
 
 def count_of(queryset, field: str):
@@ -217,7 +182,7 @@ class OfferPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         rows = live.select_related("contact", "granted_by", "granted_by_api_key", "purchase")
         before = self.request.GET.get("before", "") if self.request.method == "GET" else ""
         try:
-            holders, next_cursor = keyset_page(rows, before=before, size=HOLDERS_PAGE_SIZE)
+            holders, next_cursor = keyset_page(rows, cursor=before, size=HOLDERS_PAGE_SIZE)
         except BadCursor:
             messages.error(self.request, "This page link is not valid: here are the newest holders.")
             holders, next_cursor = keyset_page(rows, size=HOLDERS_PAGE_SIZE)

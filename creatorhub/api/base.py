@@ -50,6 +50,17 @@ class SiteEndpointMixin:
     def get_queryset(self):
         return self.safely_get_queryset(self.model.objects.all())
 
+    @property
+    def acting_user(self):
+        """The dashboard user behind the request; None when an API key acts."""
+        return None if self.access.api_key is not None else self.request.user
+
+    def valid_input(self, serializer_class, **kwargs) -> dict:
+        """The request's body, validated by `serializer_class` (a 400 with field errors otherwise)."""
+        form = serializer_class(data=self.request.data, **kwargs)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
     def safely_get_queryset(self, queryset):
         return queryset
 

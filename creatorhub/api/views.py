@@ -111,7 +111,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
         form = ApiKeyCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         api_key, secret = services.create_api_key(
-            self.site, created_by=_acting_user(request), **form.validated_data
+            self.site, created_by=self.acting_user, **form.validated_data
         )
         api_key.key = secret
         return Response(CreatedApiKeySerializer(api_key).data, status=status.HTTP_201_CREATED)
@@ -163,7 +163,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteVi
         form = InvitationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         invitation, _token = services.invite_member(
-            self.site, invited_by=_acting_user(request), **form.validated_data
+            self.site, invited_by=self.acting_user, **form.validated_data
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
@@ -171,8 +171,3 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteVi
     def destroy(self, request, site, pk):
         services.revoke_invitation(self.site, invitation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _acting_user(request):
-    """The dashboard user behind a request; None when an API key acts."""
-    return None if isinstance(request.auth, ApiKey) else request.user

@@ -1,0 +1,42 @@
+"""Keyset pages for dashboard lists, newest first on (-created_at, -id): never OFFSET, so the cost of a
+page does not grow with its depth. (The API's equivalent is creatorhub.api.pagination.)"""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+PAGE_SIZE = 50
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(row) -> str:
+    """The position after `row`: its (created_at, id)."""
+    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.pk]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        created_at, pk = datetime.fromisoformat(created_at), int(pk)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadCursor(cursor) from None
+    if timezone.is_naive(created_at):
+        raise BadCursor(cursor)
+    return created_at, pk
+
+
+def keyset_page(queryset, *, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list, str | None]:
+    """One page of `queryset` after `cursor`, and the cursor of the next page (None on the last)."""
+    rows = queryset.order_by("-created_at", "-id")
+    if cursor:
+        created_at, pk = decode_cursor(cursor)
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    page = list(rows[: size + 1])
+    return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
