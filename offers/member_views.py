@@ -196,7 +196,9 @@ class SetPasswordView(MemberPageMixin, View):
 
     def dispatch(self, request, *args, **kwargs):
         response = super().dispatch(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+        # The token is in the address: no other origin may see it (a POST stays same-origin, so Django's
+        # CSRF origin check still sees our own Origin; "no-referrer" would send "null" and fail it).
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     def get(self, request, site, uidb64, token):

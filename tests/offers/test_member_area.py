@@ -134,7 +134,7 @@ def test_member_welcome_link_sets_the_password_logs_in_and_shows_the_library(cli
     page = client.get(link)  # opening the link (or a mail scanner doing so) spends nothing
     assert page.status_code == 200
     assert "Choose your password" in text(page)
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
 
     response = client.post(link, {"password": PASSWORD, "password_again": PASSWORD})
 
