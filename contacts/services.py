@@ -29,6 +29,7 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.selectors import contact_by_email
+from creatorhub import events
 from creatorhub.models import Site
 from emails.models import EmailKind
 from emails.services import send_automated
@@ -266,7 +267,13 @@ def subscribe(site: Site, *, contact: Contact, by: Consent) -> Contact:
             "only they can subscribe again, through one of your forms and the confirmation email it sends.",
             field="subscription_status",
         )
-    return _change_status(site, contact, to=SUBSCRIBED, reason=None, by=by)
+    before = current.subscription_status
+    contact = _change_status(site, contact, to=SUBSCRIBED, reason=None, by=by)
+    if before != SUBSCRIBED and by.source in (ConsentSource.FORM, ConsentSource.LINK, ConsentSource.CHECKOUT):
+        events.contact_did(
+            site, contact=contact, kind="opted_in", details={"source": by.source}
+        )  # their own act
+    return contact
 
 
 def _may_resubscribe(contact: Contact, by: Consent) -> bool:
@@ -419,7 +426,16 @@ def submit_form(
     if name.strip() and not contact.name:
         update_contact(site, contact=contact, name=name)
     add_tags(site, contact=contact, names=form.tag_names)
-    FormSubmission.objects.create(site=site, form=form, contact=contact, ip=ip, user_agent=user_agent[:400])
+    submission = FormSubmission.objects.create(
+        site=site, form=form, contact=contact, ip=ip, user_agent=user_agent[:400]
+    )
+    events.contact_did(
+        site,
+        contact=contact,
+        kind="form_submitted",
+        occurred_at=submission.submitted_at,
+        details={"form": form.name, "form_id": form.pk},
+    )
     by = Consent(
         source=ConsentSource.FORM,
         note=f"Submitted the form “{form.name}”",

@@ -7,6 +7,7 @@ Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_U
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from creatorhub.env import envbool, envint, envlist, envstr
@@ -196,8 +197,18 @@ LOGGING = {
     "loggers": {"celery.app.trace": {"level": envstr("CELERY_TRACE_LOG_LEVEL", "WARNING")}},
 }
 
+# The nightly usage run, at USAGE_NIGHTLY_AT (HH:MM, UTC).
+USAGE_NIGHTLY_AT = envstr("USAGE_NIGHTLY_AT", "03:00")
+try:
+    _hour, _minute = (int(part) for part in USAGE_NIGHTLY_AT.split(":"))
+except ValueError:
+    raise ImproperlyConfigured(f"USAGE_NIGHTLY_AT must look like 03:00; got {USAGE_NIGHTLY_AT!r}.") from None
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-emails": {"task": "emails.tasks.requeue_stale_emails", "schedule": 60.0},
+    "nightly-usage": {
+        "task": "activity.tasks.nightly_usage",
+        "schedule": crontab(hour=_hour, minute=_minute),
+    },
 }
 
 # How long a double opt-in or resubscription confirmation link works.

@@ -20,18 +20,30 @@ def seed(sites: dict, team: dict, stdout) -> None:
     with site_scope(site), transaction.atomic():
         if Offer.objects.exists():
             return
-        basics = catalog.create_product(site, title="Yoga Basics", description="Start here.",
-                                        lesson_titles=["Breathing", "Sun salutation", "Standing poses"])
+        basics = catalog.create_product(
+            site,
+            title="Yoga Basics",
+            description="Start here.",
+            lesson_titles=["Breathing", "Sun salutation", "Standing poses"],
+        )
         flow = catalog.create_product(site, title="Morning Flow", lesson_titles=["Wake up", "Flow"])
-        course = catalog.create_offer(site, title="Yoga Basics Course", price=Decimal("49.00"),
-                                      product_ids=[basics.pk])
-        membership = catalog.create_offer(site, title="Morning Flow Membership", price=Decimal("19.00"),
-                                          product_ids=[flow.pk])
+        course = catalog.create_offer(
+            site, title="Yoga Basics Course", price=Decimal("49.00"), product_ids=[basics.pk]
+        )
+        membership = catalog.create_offer(
+            site, title="Morning Flow Membership", price=Decimal("19.00"), product_ids=[flow.pk]
+        )
         old = catalog.create_offer(site, title="2025 Retreat Recordings", price=Decimal("29.00"))
         catalog.archive_offer(site, offer=old)
         for number, email in enumerate(BUYERS, start=1):
-            access.record_purchase(site, offer=course, email=email, amount=course.price, currency="USD",
-                                   idempotency_key=f"demo-order-{number}")
+            access.record_purchase(
+                site,
+                offer=course,
+                email=email,
+                amount=course.price,
+                currency="USD",
+                idempotency_key=f"demo-order-{number}",
+            )
         owner = access.Granter(user=team["owner@example.com"])
         for email in GRANTED:
             access.grant_offer(site, offer=membership, contact=contact_by_email(email), by=owner)

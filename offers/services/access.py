@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contacts import services as contacts
 from contacts.models import ConsentSource, Contact, ContactOrigin
+from creatorhub import events
 from creatorhub.models import Site
 from emails.models import EmailKind
 from emails.services import send_automated
@@ -195,6 +196,18 @@ def record_purchase(
             "currency": purchase.currency,
         },
         dedupe_key=f"purchase:{purchase.pk}",
+    )
+    events.contact_did(
+        site,
+        contact=contact,
+        kind="purchased",
+        occurred_at=purchase.created_at,
+        details={
+            "offer": offer.title,
+            "offer_id": offer.pk,
+            "amount": str(purchase.amount),
+            "currency": purchase.currency,
+        },
     )
     if marketing_opt_in:
         contacts.raise_to_subscribed(

@@ -19,6 +19,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from contacts.models import Contact
 from contacts.selectors import contact_by_email
+from creatorhub import events
 from creatorhub.models import Site
 from emails.models import EmailKind
 from emails.services import send_automated
@@ -125,6 +126,7 @@ def log_in_member(site: Site, *, contact: Contact) -> Contact:
         )
     contact.member_last_login_at = timezone.now()
     Contact.objects.filter(pk=contact.pk).update(member_last_login_at=contact.member_last_login_at)
+    events.contact_did(site, contact=contact, kind="login", occurred_at=contact.member_last_login_at)
     return contact
 
 
@@ -174,4 +176,24 @@ def complete_lesson(site: Site, *, contact: Contact, lesson: Lesson) -> tuple[Le
     _check_site(site, contact, lesson)
     if not holds_lesson(contact, lesson):
         raise MemberError("This lesson is not part of an offer you hold.", field="lesson")
-    return LessonCompletion.objects.get_or_create(site=site, contact=contact, lesson=lesson)
+    completion, created = LessonCompletion.objects.get_or_create(site=site, contact=contact, lesson=lesson)
+    if created:
+        product = lesson.product
+        events.contact_did(
+            site,
+            contact=contact,
+            kind="lesson_completed",
+            occurred_at=completion.completed_at,
+            details={"lesson": lesson.title, "lesson_id": lesson.pk, "product": product.title},
+        )
+        lessons = Lesson.objects.filter(product=product)
+        done = LessonCompletion.objects.filter(contact=contact, lesson__product=product).count()
+        if done == lessons.count():
+            events.contact_did(
+                site,
+                contact=contact,
+                kind="course_completed",
+                occurred_at=completion.completed_at,
+                details={"product": product.title, "product_id": product.pk},
+            )
+    return completion, created

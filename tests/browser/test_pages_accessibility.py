@@ -33,7 +33,13 @@ from emails.models import EmailKind, EmailStatus, OutboundEmail
 from offers.services import catalog, members
 from offers.services.access import Granter
 from offers.services.grant_jobs import start_grant_job
-from tests.browser.conftest import assert_accessible, assert_no_sideways_scroll
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    TIMEOUT_MS,
+    assert_accessible,
+    assert_no_sideways_scroll,
+)
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -244,25 +250,24 @@ SCREENS = {
 }
 
 
-def session_cookie(client: Client, live_server) -> dict:
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
-
-
-def open_screen(page, live_server, world, name: str) -> None:
-    """Log in as the page's reader, open it (and act on it), and check it is the page meant."""
-    screen = SCREENS[name]
+def session_cookies(live_server, world, who: str) -> list[dict]:
+    """The session cookie of the page's reader: the owner of the site, a member or nobody."""
     client = Client()
-    if screen.who == "creator":
+    if who == "creator":
         client.force_login(world.owner)
-    elif screen.who == "member":
+    elif who == "member":
         response = client.post("/s/ana-yoga/login/", {"email": world.liam.email, "password": MEMBER_PASSWORD})
         assert response.status_code == 302, response.content.decode()
-    if screen.who != "visitor":
-        page.context.add_cookies([session_cookie(client, live_server)])
+    else:
+        return []
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return [{"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}]
+
+
+def open_screen(page, world, name: str, cookies: list[dict]) -> None:
+    """Open the page as its reader (and act on it), and check it is the page meant."""
+    screen = SCREENS[name]
+    page.context.add_cookies(cookies)
     with scope(site=world.site):
         path = screen.path(world)
     response = page.goto(path)
@@ -272,10 +277,37 @@ def open_screen(page, live_server, world, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(screen.heading)
 
 
-@pytest.mark.parametrize("name", SCREENS)
-def test_page_is_accessible_and_fits_a_phone_screen(page, phone_page, live_server, world, name):
-    open_screen(page, live_server, world, name)
-    assert_accessible(page)
+@pytest.fixture(scope="module")
+def _contexts(browser, live_server):
+    """One desktop and one phone browser context for the whole module: opening a context costs about
+    as much as checking a page. `screens` empties their cookies before each test."""
+    contexts = [browser.new_context(base_url=live_server.url, **options) for options in (DESKTOP, PHONE)]
+    for context in contexts:
+        context.set_default_timeout(TIMEOUT_MS)
+    yield contexts
+    for context in contexts:
+        context.close()
 
-    open_screen(phone_page, live_server, world, name)
-    assert_no_sideways_scroll(phone_page)
+
+@pytest.fixture
+def screens(_contexts):
+    """A new page on a desktop screen and one on a phone (375x740), with no cookies."""
+    pages = []
+    for context in _contexts:
+        context.clear_cookies()
+        pages.append(context.new_page())
+    yield pages
+    for page in pages:
+        page.close()
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_page_is_accessible_and_fits_a_phone_screen(screens, live_server, world, name):
+    desktop, phone = screens
+    cookies = session_cookies(live_server, world, SCREENS[name].who)
+
+    open_screen(desktop, world, name, cookies)
+    assert_accessible(desktop)
+
+    open_screen(phone, world, name, cookies)
+    assert_no_sideways_scroll(phone)

@@ -1,5 +1,6 @@
 """A real Celery worker on Redis and an SMTP sink, for tests marked `worker` (and the benchmarks)."""
 
+import logging
 import os
 import socket
 import subprocess
@@ -45,6 +46,7 @@ class SmtpSink:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
         self.controller.start()
         return self
 

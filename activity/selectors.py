@@ -1,0 +1,81 @@
+"""Who is an active customer (SPEC §6) — one rule, used by the nightly count, the contact page and the
+API — and the reads of usage.
+
+An active customer on a day D is a customer with at least one activity event in (D - 30 days, D]:
+D is a calendar day in the site's time zone, and the window ends when that day ends.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from activity.models import ActivityEvent
+from contacts.models import Contact
+from creatorhub.models import Site
+from offers.models import Access
+
+WINDOW = timedelta(days=30)
+# last_activity_at moves only when it moves forward by more than this, so a busy contact is not
+# rewritten on every event; the count below allows for the lag.
+LAST_ACTIVITY_STEP = timedelta(minutes=10)
+
+
+def window_of(site: Site, day: date) -> tuple[datetime, datetime]:
+    """(start, end] of the 30 days ending with `day`, in the site's time zone."""
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(site.time_zone))
+    return end - WINDOW, end
+
+
+def today_of(site: Site) -> date:
+    return timezone.now().astimezone(ZoneInfo(site.time_zone)).date()
+
+
+def _customers_at(moment: datetime) -> Q:
+    """Contacts holding a live access at `moment` (not `is_customer`, which is only about now)."""
+    live = Access.objects.filter(contact=OuterRef("pk"), created_at__lte=moment).filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=moment)
+    )
+    return Q(Exists(live))
+
+
+def active_customers(site: Site, day: date) -> QuerySet[Contact]:
+    """The site's active customers on `day`, exactly. Contacts whose `last_activity_at` is older than
+    the window (less the step it may lag behind) are left out before the events are looked at."""
+    start, end = window_of(site, day)
+    in_window = ActivityEvent.objects.filter(
+        contact=OuterRef("pk"), occurred_at__gt=start, occurred_at__lte=end
+    )
+    return Contact.objects.filter(last_activity_at__gt=start - LAST_ACTIVITY_STEP).filter(
+        _customers_at(end), Exists(in_window)
+    )
+
+
+def active_customers_on(site: Site, day: date) -> int:
+    return active_customers(site, day).count()
+
+
+def explain_activity(contact: Contact, day: date | None = None) -> dict:
+    """Whether the contact is an active customer on `day` (today by default), with the event that
+    decides it: the latest activity in the window."""
+    site = contact.site
+    day = day or today_of(site)
+    start, end = window_of(site, day)
+    latest = (
+        ActivityEvent.objects.filter(contact=contact, occurred_at__gt=start, occurred_at__lte=end)
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    is_customer = Contact.objects.filter(pk=contact.pk).filter(_customers_at(end)).exists()
+    if not is_customer:
+        reason = "Not a customer, so not an active customer."
+    elif latest is None:
+        reason = f"A customer with no activity in the 30 days ending {day:%Y-%m-%d}."
+    else:
+        reason = (
+            f"A customer active in the 30 days ending {day:%Y-%m-%d}: "
+            f"{latest.get_kind_display().lower()} on {latest.occurred_at:%Y-%m-%d %H:%M} UTC."
+        )
+    record = {"type": "activity_event", "id": latest.pk} if latest else {"type": "contact", "id": contact.pk}
+    return {"value": is_customer and latest is not None, "reason": reason, "record": record}
