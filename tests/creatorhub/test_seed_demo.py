@@ -1,35 +1,89 @@
+"""`manage.py seed_demo`: every capability shows in the demo, and running it again changes nothing."""
+
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import TestCase, override_settings
 from django_scopes import scopes_disabled
 
+from activity.models import OverageCase, UsageSnapshot
+from contacts.models import ConsentEvent, Contact, Form
 from creatorhub.models import Membership, Site, User
+from emails.models import OutboundEmail
+from offers.models import Access, LessonCompletion, Offer, Purchase
 
 
-def run_seed():
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Seeded twice (it must be idempotent), once for the module: the seed takes a few seconds."""
+    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
+        outputs = [StringIO(), StringIO()]
+        for out in outputs:
+            with TestCase.captureOnCommitCallbacks(execute=True):  # the emails go out, as after a commit
+                call_command("seed_demo", stdout=out)
+        yield outputs[0].getvalue()
+        transaction.set_rollback(True)
 
 
-def counts():
+@pytest.fixture
+def rows(demo, db):
     with scopes_disabled():
-        return Site.objects.count(), User.objects.count(), Membership.objects.count()
+        yield
 
 
-def test_seed_demo_creates_a_user_per_role_and_prints_their_logins(db):
-    output = run_seed()
+def test_seed_demo_prints_a_login_per_role_and_the_support_user(demo, rows):
     for email in ("owner@example.com", "admin@example.com", "assistant@example.com", "support@example.com"):
-        assert email in output
+        assert email in demo
         assert User.objects.get(email=email).check_password("creatorhub-demo")
-    with scopes_disabled():
-        roles = set(Membership.objects.filter(site__slug="ana-yoga").values_list("role", flat=True))
+    roles = set(Membership.objects.filter(site__slug="ana-yoga").values_list("role", flat=True))
     assert roles == {"owner", "admin", "assistant"}
     assert User.objects.get(email="support@example.com").is_support
 
 
-def test_seed_demo_is_idempotent(db):
-    run_seed()
-    first = counts()
-    run_seed()
-    assert counts() == first == (2, 5, 5)
+def test_seed_demo_is_idempotent(demo, rows):
+    assert (Site.objects.count(), User.objects.count(), Membership.objects.count()) == (2, 5, 5)
+    assert Offer.objects.filter(site__slug="ana-yoga").count() == 3
+
+
+def test_the_demo_shows_contacts_in_every_status_with_their_history(demo, rows):
+    contacts = Contact.objects.filter(site__slug="ana-yoga")
+    statuses = set(contacts.values_list("subscription_status", "unsubscribe_reason"))
+    assert statuses == {
+        ("subscribed", None),
+        ("pending", None),
+        ("never_subscribed", None),
+        ("unsubscribed", "manual"),
+        ("unsubscribed", "opted_out"),
+        ("unsubscribed", "bounced"),
+        ("unsubscribed", "complained"),
+    }
+    assert Form.objects.filter(site__slug="ana-yoga").count() == 2
+    assert ConsentEvent.objects.filter(site__slug="ana-yoga", source="webhook").count() == 2
+
+
+def test_the_demo_shows_customers_offers_and_their_emails(demo, rows):
+    assert Offer.objects.filter(site__slug="ana-yoga", archived_at__isnull=False).count() == 1
+    assert Purchase.objects.count() == 3
+    assert Access.objects.filter(site__slug="ana-yoga", source="grant").count() == 2
+    assert Contact.objects.filter(site__slug="ana-yoga", is_customer=True).count() == 5
+    assert LessonCompletion.objects.count() == 2
+    kinds = set(OutboundEmail.objects.values_list("kind", "status"))
+    assert {
+        ("purchase_confirmation", "sent"),
+        ("offer_grant_confirmation", "sent"),
+        ("member_welcome", "sent"),
+        ("double_opt_in", "sent"),
+        ("member_welcome", "suppressed"),
+    } <= kinds
+
+
+def test_the_demo_shows_usage_and_a_site_over_its_plan(demo, rows):
+    assert UsageSnapshot.objects.filter(site__slug="ana-yoga").count() == 90
+    latest = UsageSnapshot.objects.filter(site__slug="ben-codes").order_by("-day").first()
+    assert latest.active_customers > latest.active_customer_limit == 1000
+    case = OverageCase.objects.get(site__slug="ben-codes")
+    assert case.status == "open"
+    assert case.entries.count() > 1
