@@ -5,6 +5,7 @@ transition against SPEC §2, and writes the consent event in the same transactio
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ from contacts.models import (
 from contacts.selectors import contact_by_email
 from creatorhub import events
 from creatorhub.models import Site
+from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
 from emails.services import send_automated
 
@@ -72,10 +74,7 @@ def clean_email(email: str) -> str:
     return email
 
 
-def _check_site(site: Site, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.site_id != site.pk:
-            raise ContactError("That belongs to another site.")
+_check_site = partial(ensure_same_site, error=ContactError)
 
 
 # -- Contacts ---------------------------------------------------------------------------------------

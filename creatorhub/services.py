@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,14 +15,12 @@ from creatorhub.models import ApiKey, Invitation, Membership, Plan, Site, User
 from creatorhub.roles import Role
 from creatorhub.selectors import hash_secret
 from creatorhub.tasks import send_invitation_email
+from creatorhub.tenancy import ensure_same_site
 
 API_KEY_USE_STEP = timedelta(minutes=5)
 
 
-def _check_site(site: Site, *objects) -> None:
-    for obj in objects:
-        if obj.site_id != site.pk:
-            raise TeamError("That belongs to another site.")
+_check_site = partial(ensure_same_site, error=TeamError)
 
 
 @transaction.atomic

@@ -101,3 +101,10 @@ class SitePageMixin(LoginRequiredMixin):
             site_scopes=self.request.site_access.scopes,
         )
         return context
+
+
+def ensure_same_site(site: Site, *objects, error: type[Exception]) -> None:
+    """Services take `site` first and refuse any object of another site (None is skipped)."""
+    for obj in objects:
+        if obj is not None and obj.site_id != site.pk:
+            raise error("That belongs to another site.")

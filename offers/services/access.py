@@ -7,6 +7,7 @@ decided from the accesses as they are.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +16,7 @@ from contacts import services as contacts
 from contacts.models import ConsentSource, Contact, ContactOrigin
 from creatorhub import events
 from creatorhub.models import Site
+from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
 from emails.services import send_automated
 from offers.errors import GrantError, PurchaseError
@@ -33,10 +35,7 @@ class Granter:
 PLATFORM = Granter()
 
 
-def _check_site(site: Site, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.site_id != site.pk:
-            raise GrantError("That belongs to another site.")
+_check_site = partial(ensure_same_site, error=GrantError)
 
 
 def _lock(contact: Contact) -> Contact:

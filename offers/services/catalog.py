@@ -1,20 +1,18 @@
 """The site's catalog: offers and the products (courses, with ordered lessons) they unlock."""
 
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from creatorhub.models import Site
+from creatorhub.tenancy import ensure_same_site
 from offers.errors import OfferError
 from offers.models import Lesson, Offer, OfferProduct, Product
 
-
-def _check_site(site: Site, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.site_id != site.pk:
-            raise OfferError("That belongs to another site.")
+_check_site = partial(ensure_same_site, error=OfferError)
 
 
 def _clean(title: str, price: Decimal | None, currency: str | None) -> None:

@@ -5,6 +5,7 @@ Members are contacts, not `User`s: django.contrib.auth is the team's. The views 
 session under a per-site key (see offers/member_views.py)."""
 
 import hashlib
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -21,6 +22,7 @@ from contacts.models import Contact
 from contacts.selectors import contact_by_email
 from creatorhub import events
 from creatorhub.models import Site
+from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
 from emails.services import send_automated
 from offers.errors import MemberError
@@ -62,10 +64,7 @@ def login_url(site: Site) -> str:
 LINK_EXPIRED = "This link has expired or was already used. Ask for a new one below."
 
 
-def _check_site(site: Site, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.site_id != site.pk:
-            raise MemberError("That belongs to another site.")
+_check_site = partial(ensure_same_site, error=MemberError)
 
 
 def contact_for_uid(uidb64: str) -> Contact | None:
