@@ -6,7 +6,30 @@ class ActivityConfig(AppConfig):
     verbose_name = "Activity"
 
     def ready(self):
+        from activity.feed import contact_timeline
+        from activity.selectors import explain_activity
         from activity.services import record_one
-        from creatorhub import events
+        from creatorhub import events, explanations
 
         events.open_door(record_one)
+        # What the contacts app says of a contact, without importing this app (creatorhub.explanations).
+        explanations.register("active_customer", explain_activity)
+        explanations.register_flag("is_active_customer", active_customer_flags)
+        explanations.register_timeline(contact_timeline)
+
+
+def active_customer_flags(contacts) -> dict[int, bool]:
+    """{contact id: is an active customer today} for a page of contacts: one query per site (a page
+    holds one site's contacts), by the same rule as the nightly count (activity.selectors)."""
+    from activity.selectors import active_customers, today_of
+
+    answers: dict[int, bool] = {}
+    by_site: dict[int, list] = {}
+    for contact in contacts:
+        by_site.setdefault(contact.site_id, []).append(contact)
+    for group in by_site.values():
+        site = group[0].site
+        ids = {contact.pk for contact in group}
+        active = set(active_customers(site, today_of(site)).filter(pk__in=ids).values_list("pk", flat=True))
+        answers.update({pk: pk in active for pk in ids})
+    return answers

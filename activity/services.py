@@ -119,6 +119,7 @@ def _follow_overage(site: Site, snapshot: UsageSnapshot) -> None:
         f"{snapshot.active_customers:,} active customers against a limit of "
         f"{snapshot.active_customer_limit:,}"
     )
+    opened = f"Opened on {snapshot.day}: {figures}."
     if case is None:
         if over:
             case = OverageCase.objects.create(
@@ -132,7 +133,7 @@ def _follow_overage(site: Site, snapshot: UsageSnapshot) -> None:
             OverageCaseEntry.objects.create(
                 site=site,
                 case=case,
-                text=f"Opened on {snapshot.day}: {figures}.",
+                text=opened,
                 to_status=OverageStatus.OPEN,
             )
         return
@@ -143,7 +144,8 @@ def _follow_overage(site: Site, snapshot: UsageSnapshot) -> None:
         case.last_over_on = max(case.last_over_on, snapshot.day)
     case.save()
     note = f"{snapshot.day}: {figures}." if over else f"{snapshot.day}: back under the limit ({figures})."
-    if not case.entries.filter(author=None, text=note).exists():  # a re-run of a day adds nothing
+    # A re-run of a day adds nothing, the day the case was opened included.
+    if not case.entries.filter(author=None, text__in=[note, opened]).exists():
         OverageCaseEntry.objects.create(site=site, case=case, text=note)
 
 

@@ -103,7 +103,13 @@ def bench_offers(repeat: int) -> list[Result]:
     return run(Result)
 
 
-BENCHMARKS = [bench_api_key_page, bench_offers]
+def bench_activity(repeat: int) -> list[Result]:
+    from bench.activity import run
+
+    return run(Result)
+
+
+BENCHMARKS = [bench_api_key_page, bench_offers, bench_activity]
 
 
 def main(argv=None) -> int:

@@ -8,6 +8,7 @@ from contacts.models import (
     SubscriptionStatus,
     UnsubscribeReason,
 )
+from creatorhub.explanations import extra_explanations
 
 
 def contact_by_email(email: str) -> Contact | None:
@@ -43,7 +44,8 @@ def describe_consent_event(event: ConsentEvent) -> str:
 
 
 def explain(contact: Contact) -> dict:
-    """Why the contact is or is not a subscriber and a customer, each with the record that decided it."""
+    """Why the contact is or is not a subscriber and a customer, each with the record that decided it;
+    and what the apps above add through creatorhub.explanations (the activity app: "active_customer")."""
     cause = status_cause(contact)
     if cause is not None:
         subscriber_reason = describe_consent_event(cause)
@@ -66,6 +68,7 @@ def explain(contact: Contact) -> dict:
             "reason": customer_reason,
             "record": customer_record,
         },
+        **extra_explanations(contact),
     }
 
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from contacts.models import ConsentEvent, Contact, Form, UnsubscribeReason
 from contacts.selectors import explain, offer_ids_held
 from creatorhub.api.serializers import StrictFieldsMixin, StrictSerializer
+from creatorhub.explanations import flags_of
 
 MAX_CUSTOM_FIELDS = 50
 
@@ -23,10 +24,26 @@ def validate_custom_fields(value):
     return value
 
 
+class ContactListSerializer(serializers.ListSerializer):
+    """A page of contacts: the flags the apps above register (`is_active_customer`) are read for the
+    whole page at once (creatorhub.explanations), not one query per contact."""
+
+    def to_representation(self, data):
+        contacts = list(data.all() if hasattr(data, "all") else data)
+        flags = flags_of(contacts)
+        for contact in contacts:
+            contact.registered_flags = flags[contact.pk]
+        return super().to_representation(contacts)
+
+
 class ContactSerializer(serializers.ModelSerializer):
-    """SPEC §8's contact. `is_active_customer` joins with the activity app."""
+    """SPEC §8's contact. `is_active_customer` joins with the activity app (through
+    creatorhub.explanations, so that this room does not import the one above)."""
 
     tags = serializers.SerializerMethodField()
+    is_active_customer = serializers.SerializerMethodField(
+        help_text="A customer with activity in the 30 days ending today (SPEC §6)."
+    )
     offers = serializers.SerializerMethodField(help_text="The ids of the offers the contact holds.")
 
     class Meta:
@@ -39,6 +56,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "unsubscribe_reason",
             "status_changed_at",
             "is_customer",
+            "is_active_customer",
             "tags",
             "offers",
             "fields",
@@ -47,6 +65,13 @@ class ContactSerializer(serializers.ModelSerializer):
             "last_activity_at",
         ]
         read_only_fields = fields
+        list_serializer_class = ContactListSerializer
+
+    def get_is_active_customer(self, contact) -> bool | None:
+        flags = getattr(contact, "registered_flags", None)
+        if flags is None:  # one contact, not a page
+            flags = flags_of([contact])[contact.pk]
+        return flags.get("is_active_customer")
 
     def get_tags(self, contact) -> list[str]:
         return [tag.name for tag in contact.tags.all()]

@@ -26,6 +26,7 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.services import Consent
+from creatorhub.explanations import timeline_of
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
@@ -110,6 +111,7 @@ class ContactPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         # with (or the data was written by hand).
         cause = next((e for e in history if (e.to_status, e.to_reason) == current), None)
         kwargs.setdefault("subscribe_form", SubscribeForm())
+        kwargs.update(self.timeline_context(contact))
         return super().get_context_data(
             contact=contact,
             history=history,
@@ -122,6 +124,22 @@ class ContactPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             and contact.unsubscribe_reason in (None, UnsubscribeReason.MANUAL),
             **kwargs,
         )
+
+    def timeline_context(self, contact) -> dict:
+        """The Activity section: what the contact did, newest first, 20 at a time (`?activity_before=`),
+        from the activity app through creatorhub.explanations (None when it is not installed)."""
+        before = self.request.GET.get("activity_before", "")
+        found = timeline_of(contact, before=before)
+        if found is None:
+            return {"timeline": None}
+        rows, next_cursor = found
+        path = self.request.path
+        next_url = f"{path}?{urlencode({'activity_before': next_cursor})}" if next_cursor else None
+        return {
+            "timeline": rows,
+            "timeline_first_url": path if before else None,
+            "timeline_next_url": next_url,
+        }
 
     def render_contact(self, contact, *, status=200, **kwargs):
         return self.render_to_response(self.get_context_data(contact=contact, **kwargs), status=status)

@@ -13,12 +13,14 @@ class Tab:
     label: str
     url_name: str
     scope: str
+    also: tuple[str, ...] = ()  # other sections of the dashboard that belong to this tab
 
 
 TABS = (
     Tab("Overview", "site-home", Scope.SITE_READ),
     Tab("Contacts", "contacts", Scope.CONTACTS_READ),
-    Tab("Offers", "offers", Scope.OFFERS_READ),
+    Tab("Activity", "activity", Scope.CONTACTS_READ),
+    Tab("Offers", "offers", Scope.OFFERS_READ, also=("products", "grant-jobs")),
     Tab("Emails", "emails", Scope.EMAILS_READ),
     Tab("Forms", "forms", Scope.FORMS_READ),
     Tab("Usage", "usage", Scope.USAGE_READ),
@@ -47,5 +49,6 @@ def tabs_for(site, scopes: frozenset[str], path: str) -> list[dict]:
         if tab.scope not in scopes or not _mounted(tab.url_name):
             continue
         url = reverse(tab.url_name, kwargs={"site": site.slug})
-        tabs.append({"label": tab.label, "url": url, "current": _section(url) == _section(path)})
+        current = _section(path) in (_section(url), *tab.also)
+        tabs.append({"label": tab.label, "url": url, "current": current})
     return tabs

@@ -190,7 +190,7 @@ class Screen:
     act: Callable | None = None
 
 
-def sign_up(page, world):
+def sign_up(page):
     page.get_by_label("Email").fill("hana.sato@example.org")
     page.get_by_label("Name").fill("Hana Sato")
     page.get_by_role("button", name="Subscribe").click()
@@ -273,32 +273,29 @@ def open_screen(page, world, name: str, cookies: list[dict]) -> None:
     response = page.goto(path)
     assert response.status == 200, f"{path}: {response.status}"
     if screen.act is not None:
-        screen.act(page, world)
+        screen.act(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(screen.heading)
 
 
 @pytest.fixture(scope="module")
-def _contexts(browser, live_server):
-    """One desktop and one phone browser context for the whole module: opening a context costs about
-    as much as checking a page. `screens` empties their cookies before each test."""
+def _pages(browser, live_server):
+    """A page on a desktop screen and one on a phone (375x740), each in its own browser context, for
+    the whole module: opening a context and a page costs about as much as checking a page."""
     contexts = [browser.new_context(base_url=live_server.url, **options) for options in (DESKTOP, PHONE)]
     for context in contexts:
         context.set_default_timeout(TIMEOUT_MS)
-    yield contexts
+    yield [context.new_page() for context in contexts]
     for context in contexts:
         context.close()
 
 
 @pytest.fixture
-def screens(_contexts):
-    """A new page on a desktop screen and one on a phone (375x740), with no cookies."""
-    pages = []
-    for context in _contexts:
-        context.clear_cookies()
-        pages.append(context.new_page())
-    yield pages
-    for page in pages:
-        page.close()
+def screens(_pages):
+    """The desktop and phone pages, logged out (no cookies) and on a blank document."""
+    for page in _pages:
+        page.context.clear_cookies()
+        page.goto("about:blank")
+    return _pages
 
 
 @pytest.mark.parametrize("name", SCREENS)

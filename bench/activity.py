@@ -1,0 +1,153 @@
+"""Active customers at scale (DESIGN §3), on the data set of bench/seed.py (PostgreSQL only):
+
+- the nightly run, `compute_all_usage(day=…)` over every site through the ORM, against one hand-written
+  aggregate (per site, count(DISTINCT contact) of live customers with an event in the window: 30 calendar
+  days in the site's time zone, as activity.selectors.window_of); the two must agree site by site;
+- the events API: batches of 1,000 events POSTed with an API key through Django's test client, in
+  events/s, against the INSERT of the same rows in raw SQL.
+"""
+
+import json
+import time
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from activity.models import UsageSnapshot
+from activity.services import compute_all_usage
+from bench.seed import seed
+from creatorhub import services
+from creatorhub.models import Site, User
+from creatorhub.roles import Role
+from creatorhub.tenancy import site_scope
+
+BATCH = 1_000
+BATCHES = 20
+
+FLOOR_SQL = """
+WITH w AS (
+    SELECT id AS site_id,
+           ((%(day)s::date + 1)::timestamp AT TIME ZONE time_zone) AS window_end,
+           ((%(day)s::date - 29)::timestamp AT TIME ZONE time_zone) AS window_start
+    FROM creatorhub_site
+)
+SELECT w.site_id, count(DISTINCT e.contact_id)
+FROM w
+JOIN activity_activityevent e ON e.site_id = w.site_id
+     AND e.occurred_at > w.window_start AND e.occurred_at <= w.window_end
+WHERE EXISTS (
+    SELECT 1 FROM offers_access a
+    WHERE a.site_id = e.site_id AND a.contact_id = e.contact_id AND a.created_at <= w.window_end
+      AND (a.revoked_at IS NULL OR a.revoked_at > w.window_end)
+)
+GROUP BY w.site_id
+"""
+
+
+def run(Result) -> list:
+    if connection.vendor != "postgresql":
+        print("  (activity benchmarks skipped: they need PostgreSQL)")
+        return []
+    sizes = seed()
+    return _nightly(Result, sizes) + _events_api(Result)
+
+
+def _nightly(Result, sizes: dict) -> list:
+    day = timezone.now().date() - timedelta(days=1)
+    with scopes_disabled():
+        sites = Site.objects.count()
+    started = time.perf_counter()
+    result = compute_all_usage(day=day)
+    app = time.perf_counter() - started
+    assert result["failed"] == 0, result
+
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SQL, {"day": day})  # warm
+        started = time.perf_counter()
+        cursor.execute(FLOOR_SQL, {"day": day})
+        floor_counts = dict(cursor.fetchall())
+        floor = time.perf_counter() - started
+    with scopes_disabled():
+        app_counts = dict(UsageSnapshot.objects.filter(day=day).values_list("site_id", "active_customers"))
+    differ = {
+        site_id: (count, floor_counts.get(site_id, 0))
+        for site_id, count in app_counts.items()
+        if count != floor_counts.get(site_id, 0)
+    }
+    assert not differ, f"app and floor disagree on {len(differ)} sites, e.g. {list(differ.items())[:5]}"
+    total = sum(app_counts.values())
+    print(f"  nightly: {sites:,} sites, {total:,} active customers on {day}; ratio {app / floor:.1f}")
+    return [
+        Result(
+            f"nightly usage, {sites:,} sites / {sizes['contacts']:,} contacts / {sizes['events']:,} events",
+            app,
+            floor,
+            "s",
+        )
+    ]
+
+
+def _events_api(Result) -> list:
+    with scopes_disabled():
+        site = Site.objects.get(slug="act-2")
+        user, _ = User.objects.get_or_create(email="bench-owner@example.com")
+    with site_scope(site):
+        _, secret = services.create_api_key(site, name="bench events", role=Role.OWNER, created_by=user)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM contacts_contact WHERE site_id = %s ORDER BY id LIMIT 200", [site.pk])
+        contact_ids = [row[0] for row in cursor.fetchall()]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    url = f"/api/v1/sites/{site.slug}/events/"
+    now = timezone.now()
+    run_id = int(time.time())
+
+    def batch(b: int) -> list[dict]:
+        return [
+            {
+                "contact": contact_ids[i % len(contact_ids)],
+                "kind": "lesson_completed",
+                "occurred_at": (now - timedelta(seconds=b * BATCH + i)).isoformat(),
+                "id": f"bench-{run_id}-{b}-{i}",
+            }
+            for i in range(BATCH)
+        ]
+
+    payloads = [json.dumps({"events": batch(b)}) for b in range(BATCHES + 1)]
+    response = client.post(url, payloads[-1], content_type="application/json")  # warm
+    if response.status_code not in (200, 201):
+        print(f"  (events API skipped: {url} answered {response.status_code} {response.content[:200]!r})")
+        return []
+    started = time.perf_counter()
+    for payload in payloads[:BATCHES]:
+        response = client.post(url, payload, content_type="application/json")
+        assert response.status_code in (200, 201), response.content[:300]
+    app_rate = BATCHES * BATCH / (time.perf_counter() - started)
+
+    rows = [
+        (site.pk, e["contact"], e["kind"], e["occurred_at"], e["id"] + "-floor")
+        for b in range(BATCHES)
+        for e in batch(b)
+    ]
+    values = ", ".join(["(%s, %s, %s, %s, now(), '{}', %s)"] * BATCH)
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        for b in range(BATCHES):
+            params = [value for row in rows[b * BATCH : (b + 1) * BATCH] for value in row]
+            cursor.execute(
+                "INSERT INTO activity_activityevent (site_id, contact_id, kind, occurred_at, recorded_at, "
+                f"details, external_id) VALUES {values} ON CONFLICT DO NOTHING",
+                params,
+            )
+        floor_rate = BATCHES * BATCH / (time.perf_counter() - started)
+        transaction.set_rollback(True)
+    with connection.cursor() as cursor:  # leave the data set as seeded
+        cursor.execute(
+            "DELETE FROM activity_activityevent WHERE site_id = %s AND external_id LIKE %s",
+            [site.pk, f"bench-{run_id}-%"],
+        )
+    return [
+        Result(f"events API, {BATCHES} batches of {BATCH:,} (Bearer key)", app_rate, floor_rate, "events/s")
+    ]
