@@ -44,6 +44,9 @@ def sentence(event: ActivityEvent, *, who: str | None = None) -> str:
         return f"{who} bought {offer}" if offer else f"{who} made a purchase"
     if kind == ActivityKind.OPTED_IN:
         return f"{who} opted in"
+    if kind == ActivityKind.OFFER_GRANTED:
+        offer = _text(details, "offer")
+        return f"{who} was granted {offer}" if offer else f"{who} was granted an offer"
     return f"{who} had other activity"
 
 

@@ -16,7 +16,13 @@ class ActivityKind(models.TextChoices):
     FORM_SUBMITTED = "form_submitted", "Submitted a form"
     OPTED_IN = "opted_in", "Opted in"
     PURCHASED = "purchased", "Purchased"
+    OFFER_GRANTED = "offer_granted", "Was granted an offer"
     OTHER = "other", "Other activity"
+
+
+# Shown in the contact's timeline, but not something the contact did: the team granted the offer. It
+# neither makes a customer active nor moves `last_activity_at` (SPEC §6: "something a contact did").
+NOT_ACTIVITY = frozenset({ActivityKind.OFFER_GRANTED})
 
 
 class ActivityEvent(SiteOwned):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from activity.models import ActivityEvent
+from activity.models import NOT_ACTIVITY, ActivityEvent
 from contacts.models import Contact
 from creatorhub.models import Site
 from offers.models import Access
@@ -46,7 +46,7 @@ def active_customers(site: Site, day: date) -> QuerySet[Contact]:
     start, end = window_of(site, day)
     in_window = ActivityEvent.objects.filter(
         contact=OuterRef("pk"), occurred_at__gt=start, occurred_at__lte=end
-    )
+    ).exclude(kind__in=NOT_ACTIVITY)
     return Contact.objects.filter(last_activity_at__gt=start - LAST_ACTIVITY_STEP).filter(
         _customers_at(end), Exists(in_window)
     )
@@ -64,6 +64,7 @@ def explain_activity(contact: Contact, day: date | None = None) -> dict:
     start, end = window_of(site, day)
     latest = (
         ActivityEvent.objects.filter(contact=contact, occurred_at__gt=start, occurred_at__lte=end)
+        .exclude(kind__in=NOT_ACTIVITY)
         .order_by("-occurred_at", "-id")
         .first()
     )

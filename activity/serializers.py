@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from activity.feed import sentence
-from activity.models import ActivityEvent, ActivityKind
+from activity.models import NOT_ACTIVITY, ActivityEvent, ActivityKind
 from creatorhub.api.serializers import StrictSerializer
 
 MAX_EVENTS = 1000
@@ -46,7 +46,9 @@ class EventInputSerializer(StrictSerializer):
         max_length=254, required=False, help_text="The email of one of the site's contacts (any case)."
     )
     contact = serializers.IntegerField(min_value=1, required=False, help_text="A contact's id.")
-    kind = ActivityKindField()
+    kind = ActivityKindField(
+        help_text="What the contact did (offer_granted is CreatorHub's own, not taken here)."
+    )
     occurred_at = AwareDateTimeField(
         help_text="When it happened: ISO 8601 with a time zone, at most 5 minutes ahead of now."
     )
@@ -74,6 +76,13 @@ class EventInputSerializer(StrictSerializer):
         if ("email" in data) == ("contact" in data):
             raise serializers.ValidationError({"contact": ["Give exactly one of `email` and `contact`."]})
         return data
+
+    def validate_kind(self, value):
+        if value in NOT_ACTIVITY:
+            raise serializers.ValidationError(
+                "Grants are recorded by CreatorHub itself: send what the contact did."
+            )
+        return value
 
 
 class EventBatchSerializer(StrictSerializer):

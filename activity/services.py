@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from activity.models import (
+    NOT_ACTIVITY,
     ActivityEvent,
     OverageCase,
     OverageCaseEntry,
@@ -62,7 +63,8 @@ def record_events(site: Site, events: list[NewEvent]) -> int:
     ActivityEvent.objects.bulk_create(rows, ignore_conflicts=True)
     latest: dict[int, datetime] = {}
     for event in events:
-        latest[event.contact.pk] = max(latest.get(event.contact.pk, event.occurred_at), event.occurred_at)
+        if event.kind not in NOT_ACTIVITY:
+            latest[event.contact.pk] = max(latest.get(event.contact.pk, event.occurred_at), event.occurred_at)
     _advance_last_activity(latest)
     with_ids = [e for e in events if e.external_id]
     after = ActivityEvent.objects.filter(external_id__in=[e.external_id for e in with_ids]).count()

@@ -86,6 +86,13 @@ def grant_offer(
     )
     if not was_customer:
         Contact.objects.filter(pk=contact.pk).update(is_customer=True)
+    events.contact_did(
+        site,
+        contact=contact,
+        kind="offer_granted",
+        occurred_at=access.created_at,
+        details={"offer": offer.title, "offer_id": offer.pk},
+    )
     if send_grant_email:
         send_automated(
             site,

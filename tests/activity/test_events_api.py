@@ -290,3 +290,23 @@ def test_the_contact_list_reads_is_active_customer_in_one_query_for_the_page(
         body = client.get(f"/api/v1/sites/{site.slug}/contacts/").json()
     assert len(body["results"]) == 8
     assert len(many) == len(few)
+
+
+def test_the_api_does_not_take_grants_as_activity(site, owner, api_client):
+    from django.utils import timezone
+
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory(site=site)
+    api_client.force_login(owner)
+    response = api_client.post(
+        f"/api/v1/sites/{site.slug}/events/",
+        {
+            "events": [
+                {"contact": contact.pk, "kind": "offer_granted", "occurred_at": timezone.now().isoformat()}
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "recorded by CreatorHub itself" in str(response.json()["fields"])
