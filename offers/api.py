@@ -13,10 +13,12 @@ from offers.serializers import (
     AccessSerializer,
     GrantInput,
     GrantJobSerializer,
+    LessonInput,
     OfferInput,
     OfferSerializer,
     ProductInput,
     ProductSerializer,
+    ProductUpdateInput,
     PurchaseInput,
     PurchaseSerializer,
     RevokeInput,
@@ -141,9 +143,12 @@ class AccessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
 
 
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """Courses with their lessons in order. PATCH edits a course's title and description; POST to
+    `<id>/lessons/` adds a lesson at the end."""
+
     model = Product
     serializer_class = ProductSerializer
-    scope_map = {"GET": Scope.OFFERS_READ, "POST": Scope.OFFERS_WRITE}
+    scope_map = {"GET": Scope.OFFERS_READ, "POST": Scope.OFFERS_WRITE, "PATCH": Scope.OFFERS_WRITE}
 
     def safely_get_queryset(self, queryset):
         return queryset.prefetch_related("lessons")
@@ -154,6 +159,24 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
         product = catalog.create_product(
             self.site, title=data["title"], description=data["description"], lesson_titles=data["lessons"]
         )
+        return Response(
+            ProductSerializer(self.get_queryset().get(pk=product.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=ProductUpdateInput, responses=ProductSerializer)
+    def partial_update(self, request, site, pk):
+        data = self.valid_input(ProductUpdateInput, partial=True)
+        product = catalog.update_product(
+            self.site, product=self.get_object(), title=data.get("title"), description=data.get("description")
+        )
+        return Response(ProductSerializer(self.get_queryset().get(pk=product.pk)).data)
+
+    @extend_schema(request=LessonInput, responses={201: ProductSerializer})
+    @action(detail=True, methods=["post"])
+    def lessons(self, request, site, pk):
+        data = self.valid_input(LessonInput)
+        product = self.get_object()
+        catalog.add_lesson(self.site, product=product, title=data["title"], body=data["body"])
         return Response(
             ProductSerializer(self.get_queryset().get(pk=product.pk)).data, status=status.HTTP_201_CREATED
         )

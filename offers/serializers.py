@@ -32,6 +32,16 @@ class ProductInput(StrictSerializer):
     )
 
 
+class ProductUpdateInput(StrictSerializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class LessonInput(StrictSerializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class OfferSerializer(serializers.ModelSerializer):
     products = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 

@@ -229,3 +229,32 @@ def test_a_contact_shows_the_offers_held_and_why_they_are_a_customer(
     after = client.get(f"/api/v1/sites/{site.slug}/contacts/{contact.pk}/").json()
     assert (after["offers"], after["is_customer"]) == ([], False)
     assert "until it was revoked on" in after["explanation"]["customer"]["reason"]
+
+
+def test_admin_creates_and_edits_a_course_and_adds_lessons(client, site, in_site):
+    created = client.post(api(site, "products/"), {"title": "Yoga", "lessons": ["Breathing"]}, format="json")
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    edited = client.patch(api(site, f"products/{pk}/"), {"title": "Yoga Basics"}, format="json")
+    assert edited.json()["title"] == "Yoga Basics"
+    added = client.post(api(site, f"products/{pk}/lessons/"), {"title": "Sun salutation"}, format="json")
+    assert [(lesson["position"], lesson["title"]) for lesson in added.json()["lessons"]] == [
+        (1, "Breathing"),
+        (2, "Sun salutation"),
+    ]
+    assert client.patch(api(site, f"products/{pk}/"), {"title": ""}, format="json").status_code == 400
+
+
+def test_another_sites_owner_cannot_edit_this_sites_courses(as_user, site, other_site, other_owner, course):
+    client = as_user(other_owner)
+    for slug_site in (site, other_site):
+        assert (
+            client.patch(api(slug_site, f"products/{course.pk}/"), {"title": "x"}, format="json").status_code
+            == 404
+        )
+        assert (
+            client.post(
+                api(slug_site, f"products/{course.pk}/lessons/"), {"title": "x"}, format="json"
+            ).status_code
+            == 404
+        )
