@@ -45,11 +45,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def _eager_celery():
-    """Tasks run in the test's process, after commit as in production; `worker` tests start a real one."""
+    """Tasks run in the test's process, after commit as in production, even when REDIS_URL names a
+    broker (set for the whole session, so module-wide fixtures get it too); `worker` tests start a real
+    worker and restore this after them."""
     celery_app.conf.task_always_eager = True
-    return
 
 
 @pytest.fixture

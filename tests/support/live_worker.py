@@ -133,7 +133,7 @@ def broker_client() -> Celery:
     import redis
 
     redis.Redis.from_url(TEST_REDIS_URL).flushdb()
-    return Celery("tests", broker=TEST_REDIS_URL)
+    return Celery("tests", broker=TEST_REDIS_URL, set_as_current=False)  # never the app of shared tasks
 
 
 def wait_for(condition, *, timeout: float = 30.0, every: float = 0.1):
