@@ -12,7 +12,14 @@ from creatorhub.celery import app as celery_app
 from emails.models import EmailKind, EmailStatus, OutboundEmail
 from emails.services import send_automated
 from tests.factories import ContactFactory, SiteFactory
-from tests.support.live_worker import TEST_REDIS_URL, SmtpSink, Worker, broker_client, redis_answers, wait_for
+from tests.support.live_worker import (
+    SmtpSink,
+    Worker,
+    broker_client,
+    publishing_to_test_broker,
+    redis_answers,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.worker,
@@ -29,10 +36,8 @@ def _real_broker():
         pytest.skip("needs a Redis server on 127.0.0.1:6379 for the worker's broker")
     if connection.vendor != "postgresql":
         pytest.skip("the worker shares the test database: needs PostgreSQL")
-    saved = celery_app.conf.task_always_eager, celery_app.conf.broker_url
-    celery_app.conf.task_always_eager, celery_app.conf.broker_url = False, TEST_REDIS_URL
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved
+    with publishing_to_test_broker(celery_app):
+        yield
 
 
 def status_of(email):

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from email import message_from_bytes
 from pathlib import Path
 
@@ -143,3 +144,17 @@ def wait_for(condition, *, timeout: float = 30.0, every: float = 0.1):
             return True
         time.sleep(every)
     return False
+
+
+@contextmanager
+def publishing_to_test_broker(app):
+    """Inside, `app` sends tasks to the test Redis instead of running them eagerly; after, it is as it
+    was. Its connection pools are dropped both ways: they keep the broker they were made for."""
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, TEST_REDIS_URL
+    app._after_fork()  # Celery's own reset of the pools
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._after_fork()
