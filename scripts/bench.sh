@@ -10,4 +10,6 @@ if [ -n "${DATABASE_URL:-}" ]; then
 else
   export DATABASE_URL="sqlite:///$PWD/var/bench.sqlite3"
 fi
+# The benchmarks' worker gets a Redis database of its own: the worker tests empty theirs (db 5).
+export TEST_WORKER_REDIS_URL="${TEST_WORKER_REDIS_URL:-redis://127.0.0.1:6379/6}"
 exec .venv/bin/python -m bench.run "$@"
