@@ -30,14 +30,33 @@ def _data_migration_rows(request):
     """Transactional tests (real commits: threads, live server, workers) empty every table after each
     test, the rows that data migrations seed too: seed them again before such a test."""
     marker = request.node.get_closest_marker("django_db")
-    if "live_server" in request.fixturenames or "transactional_db" in request.fixturenames or (
-        marker is not None and marker.kwargs.get("transaction")
+    if (
+        "live_server" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
     ):
         from django.apps import apps
 
         request.getfixturevalue("transactional_db")
         for module, function in SEEDS:
             getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _real_broker_for_worker_tests(request):
+    """A test marked `worker` publishes to the real worker's Redis instead of running tasks eagerly;
+    it skips, saying why, where this machine has no Redis or the suite runs without PostgreSQL."""
+    if request.node.get_closest_marker("worker") is None:
+        yield
+        return
+    from tests.support.live_worker import publishing_to_test_broker, redis_answers
+
+    if not redis_answers():
+        pytest.skip("needs a Redis server on 127.0.0.1:6379 for the worker's broker")
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker shares the test database: needs PostgreSQL")
+    with publishing_to_test_broker(celery_app):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,11 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django_scopes import scope, scopes_disabled
 
 from activity.models import ActivityKind, UsageSnapshot
 from activity.selectors import window_of
 from activity.services import NewEvent, record_events
-from creatorhub.celery import app as celery_app
 from offers.services.access import grant_offer
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory, SiteFactory
@@ -17,8 +15,6 @@ from tests.support.live_worker import (
     SmtpSink,
     Worker,
     broker_client,
-    publishing_to_test_broker,
-    redis_answers,
     wait_for,
 )
 
@@ -28,17 +24,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _real_broker():
-    """This test's process publishes to the worker's Redis instead of running tasks eagerly."""
-    if not redis_answers():
-        pytest.skip("needs a Redis server on 127.0.0.1:6379 for the worker's broker")
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database: needs PostgreSQL")
-    with publishing_to_test_broker(celery_app):
-        yield
 
 
 def snapshots():

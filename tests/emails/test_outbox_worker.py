@@ -4,11 +4,10 @@ duplicates the email (DESIGN §2)."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from creatorhub.celery import app as celery_app
 from emails.models import EmailKind, EmailStatus, OutboundEmail
 from emails.services import send_automated
 from tests.factories import ContactFactory, SiteFactory
@@ -16,8 +15,6 @@ from tests.support.live_worker import (
     SmtpSink,
     Worker,
     broker_client,
-    publishing_to_test_broker,
-    redis_answers,
     wait_for,
 )
 
@@ -27,17 +24,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _real_broker():
-    """This test's process publishes to the worker's Redis instead of running tasks eagerly."""
-    if not redis_answers():
-        pytest.skip("needs a Redis server on 127.0.0.1:6379 for the worker's broker")
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database: needs PostgreSQL")
-    with publishing_to_test_broker(celery_app):
-        yield
 
 
 def status_of(email):
