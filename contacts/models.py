@@ -250,3 +250,56 @@ class DeliveryEvent(SiteOwned):
         indexes = [
             models.Index(fields=["site", "contact", "-received_at"], name="deliveryevent_site_contact")
         ]
+
+
+class Segment(SiteOwned):
+    """A saved custom segment: filters kept as data (JSON), compiled to one query by
+    contacts.segments. The default segments (All, Customers, Subscribed) are not rows: every site has
+    them."""
+
+    name = models.CharField(max_length=100)
+    filters = models.JSONField(
+        help_text='{"all": [filter or {"any": [filter, …]}, …]}; see contacts.segments.'
+    )
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        default_related_name = "segments"
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint("site", Lower("name"), name="segment_unique_site_name_ci")]
+
+    def __str__(self):
+        return self.name
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Export(SiteOwned):
+    """A CSV export of the contacts a segment matches, written by a Celery job to a file for download."""
+
+    segment_name = models.CharField(max_length=100, help_text="What was exported, in words, at the time.")
+    filters = models.JSONField(help_text="The segment's filters as they were when the export was asked for.")
+    search = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "exports"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at", "-id"], name="export_site_newest")]
+
+    def __str__(self):
+        return f"Export of {self.segment_name} ({self.status})"
