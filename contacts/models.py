@@ -274,11 +274,49 @@ class Segment(SiteOwned):
         return self.name
 
 
-class ExportStatus(models.TextChoices):
+class BulkActionKind(models.TextChoices):
+    ADD_TAG = "add_tag", "Add a tag"
+    REMOVE_TAG = "remove_tag", "Remove a tag"
+    SUBSCRIBE = "subscribe", "Subscribe to marketing email"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe from marketing email"
+    REVOKE_OFFER = "revoke_offer", "Revoke an offer"
+    DELETE = "delete", "Delete"
+
+
+class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+class BulkAction(SiteOwned):
+    """One action of the Contacts tab on a selection — chosen contacts, or all that a segment matches —
+    run as a job with progress and a result: how many were changed, how many skipped and why.
+    (Grants to a selection are offers' grant jobs.)"""
+
+    kind = models.CharField(max_length=20, choices=BulkActionKind.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="The tag, the offer or the consent note.")
+    selection = models.JSONField(help_text='{"contact_ids": [...]} or {"filters": {...}, "search": ""}.')
+    description = models.CharField(max_length=200, help_text="What was selected, in words, at the time.")
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    skipped_reasons = models.JSONField(default=dict, blank=True, help_text="Reason → how many contacts.")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "bulk_actions"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at", "-id"], name="bulkaction_site_newest")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.description} ({self.status})"
 
 
 class Export(SiteOwned):
@@ -287,7 +325,7 @@ class Export(SiteOwned):
     segment_name = models.CharField(max_length=100, help_text="What was exported, in words, at the time.")
     filters = models.JSONField(help_text="The segment's filters as they were when the export was asked for.")
     search = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     written = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)
