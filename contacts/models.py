@@ -305,6 +305,9 @@ class BulkAction(SiteOwned):
     changed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     skipped_reasons = models.JSONField(default=dict, blank=True, help_text="Reason → how many contacts.")
+    last_contact_id = models.BigIntegerField(
+        default=0, help_text="Contacts are worked in id order: resume here."
+    )
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
