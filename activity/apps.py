@@ -16,6 +16,16 @@ class ActivityConfig(AppConfig):
         explanations.register("active_customer", explain_activity)
         explanations.register_flag("is_active_customer", active_customer_flags)
         explanations.register_timeline(contact_timeline)
+        explanations.register_condition("active_customer", active_customers_today)
+
+
+def active_customers_today(site):
+    """The segment filter "active customer": today's active customers of the site, by the one rule."""
+    from django.db.models import Q
+
+    from activity.selectors import active_customers, today_of
+
+    return Q(pk__in=active_customers(site, today_of(site)).values("pk"))
 
 
 def active_customer_flags(contacts) -> dict[int, bool]:

@@ -11,3 +11,12 @@ class ConsentError(DomainError):
 
 class FormError(DomainError):
     pass
+
+
+class SegmentError(DomainError):
+    """Filters that cannot be compiled: an unknown field or operator, a value of the wrong kind, another
+    site's tag, offer or form."""
+
+
+class BulkActionError(DomainError):
+    pass

@@ -159,7 +159,7 @@ def delete_contact(site: Site, *, contact: Contact) -> None:
     contact.delete()
 
 
-def _clean_tag_names(names) -> list[str]:
+def clean_tag_names(names) -> list[str]:
     cleaned = []
     for name in names:
         name = " ".join(str(name).split())
@@ -177,7 +177,7 @@ def _clean_tag_names(names) -> list[str]:
 def tags_named(site: Site, names) -> list[Tag]:
     """The site's tags of these names (any case), created when missing. Joins the caller's transaction."""
     tags = []
-    for name in _clean_tag_names(names):
+    for name in clean_tag_names(names):
         tag = Tag.objects.filter(name__lower=name.lower()).first()
         if tag is None:
             try:
@@ -202,7 +202,7 @@ def add_tags(site: Site, *, contact: Contact, names) -> list[Tag]:
 @transaction.atomic
 def remove_tags(site: Site, *, contact: Contact, names) -> int:
     _check_site(site, contact)
-    lowered = [name.lower() for name in _clean_tag_names(names)]
+    lowered = [name.lower() for name in clean_tag_names(names)]
     removed, _ = ContactTag.objects.filter(contact=contact, tag__name__lower__in=lowered).delete()
     return removed
 
@@ -345,7 +345,7 @@ def _clean_form_fields(site: Site, *, slug: str, tag_names, exclude_pk=None) -> 
     if Form.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
         raise FormError("Another form of this site has this address.", field="slug")
     try:
-        return _clean_tag_names(tag_names)
+        return clean_tag_names(tag_names)
     except ContactError as error:
         raise FormError(error.message, field="tag_names") from None
 

@@ -9,6 +9,8 @@ An app registers, in its AppConfig.ready():
 - `register_flag(name, values)`: `values(contacts) -> {contact id: value}` for a whole list of contacts
   in one query, read by the contacts API for a page of contacts (the activity app:
   "is_active_customer");
+- `register_condition(name, build)`: `build(site) -> Q` on Contact, a condition the segment compiler
+  (contacts.segments) offers as a filter (the activity app: "active_customer", today's rule);
 - `register_timeline(page)`: `page(contact, before="") -> (rows, next cursor or None)`, the contact's
   activity, newest first, for the contact page (the activity app: each row has `occurred_at`, `kind`
   and `sentence`). `timeline_of` answers None when no app registered one.
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 _explainers: dict[str, Callable] = {}
 _flags: dict[str, Callable] = {}
+_conditions: dict[str, Callable] = {}
 _timeline: Callable | None = None
 
 
@@ -45,6 +48,15 @@ def flags_of(contacts: Iterable) -> dict[int, dict]:
         for pk in found:
             found[pk][name] = answers.get(pk)
     return found
+
+
+def register_condition(name: str, build: Callable) -> None:
+    _conditions[name] = build
+
+
+def condition_of(name: str) -> Callable | None:
+    """The registered `build(site) -> Q` of `name`, or None when no app registered it."""
+    return _conditions.get(name)
 
 
 def register_timeline(page: Callable) -> None:

@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # How long a double opt-in or resubscription confirmation link works.
 CONFIRMATION_MAX_AGE_DAYS = envint("CONFIRMATION_MAX_AGE_DAYS", "7")
+# How long a segment's count is kept before it is counted again (contacts.segments).
+SEGMENT_COUNT_SECONDS = envint("SEGMENT_COUNT_SECONDS", "60")
 
 # Email service providers' tracking webhooks (bounces, complaints) at /webhooks/<provider>/tracking/,
 # authenticated by django-anymail (contacts/webhooks.py). What an operator sets:

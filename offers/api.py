@@ -81,12 +81,15 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
     @extend_schema(request=GrantInput, responses={201: GrantJobSerializer, 202: GrantJobSerializer})
     @action(detail=True, methods=["post"])
     def grants(self, request, site, pk):
-        """Grants the offer to `contact_ids`, `emails` (creating contacts) or a `segment`. Up to 100
+        """Grants the offer to `contact_ids`, `emails` (creating contacts) or a `segment` (and/or
+        `filters`, with `search`: everyone they match when the job runs). Up to 100
         listed contacts are granted at once (201, with the accesses created and the skips); more, or a
         segment, run as a job (202): follow its URL for progress."""
         data = self.valid_input(GrantInput)
-        target = {key: data[key] for key in ("contact_ids", "emails", "segment") if data.get(key)}
-        run_now = "segment" not in target and len(next(iter(target.values()))) <= RUN_NOW_UP_TO
+        keys = ("contact_ids", "emails", "segment", "filters", "search")
+        target = {key: data[key] for key in keys if data.get(key)}
+        listed = not {"segment", "filters"} & set(target)
+        run_now = listed and len(next(iter(target.values()))) <= RUN_NOW_UP_TO
         job = start_grant_job(
             self.site,
             offer=self.get_object(),

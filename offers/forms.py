@@ -8,6 +8,9 @@ import re
 
 from django import forms
 
+from contacts.models import Segment
+from contacts.segments import DEFAULT_SEGMENTS
+
 CURRENCY_MESSAGE = "Use a three-letter currency code such as USD or EUR."
 
 
@@ -82,14 +85,6 @@ class LessonForm(forms.Form):
     body = forms.CharField(label="Content", widget=forms.Textarea(attrs={"rows": 8}), required=False)
 
 
-# The default segments of SPEC §3, as offers.services.grant_jobs.DEFAULT_SEGMENTS names them.
-SEGMENT_CHOICES = [
-    ("all", "All"),
-    ("customers", "Customers"),
-    ("subscribed", "Subscribed"),
-]
-
-
 def split_emails(text: str) -> list[str]:
     """The addresses of a pasted list: one per line or separated by commas (or semicolons, spaces),
     each once, compared case-insensitively and kept as typed. Not validated here: an invalid address
@@ -119,7 +114,7 @@ class GrantForm(forms.Form):
     )
     segment = forms.ChoiceField(
         label="A segment",
-        choices=[("", "No segment: the email or list above"), *SEGMENT_CHOICES],
+        choices=[],  # the default segments and the site's saved ones: see __init__
         widget=forms.RadioSelect,
         required=False,
     )
@@ -139,6 +134,11 @@ class GrantForm(forms.Form):
     def __init__(self, *args, contacts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_ids"].queryset = contacts
+        self.fields["segment"].choices = [
+            ("", "No segment: the email or list above"),
+            *((key, segment.name) for key, segment in DEFAULT_SEGMENTS.items()),
+            *((str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")),
+        ]
 
     def clean_emails(self) -> list[str]:
         return split_emails(self.cleaned_data["emails"])

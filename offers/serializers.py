@@ -64,11 +64,21 @@ class GrantInput(StrictSerializer):
     emails = serializers.ListField(
         child=serializers.CharField(max_length=254), required=False, max_length=100_000
     )
-    segment = serializers.ChoiceField(choices=["all", "customers", "subscribed"], required=False)
+    segment = serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text="`all`, `customers`, `subscribed` or a saved segment's id: everyone it matches.",
+    )
+    filters = serializers.JSONField(
+        required=False, help_text="Segment filters (see segments/), alone or on top of `segment`."
+    )
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
     send_grant_email = serializers.BooleanField(default=True)
 
     def validate(self, data):
         given = [key for key in ("contact_ids", "emails", "segment") if data.get(key)]
+        if data.get("filters") and "segment" not in given:
+            given.append("filters")
         if len(given) != 1:
             raise serializers.ValidationError("Give exactly one of contact_ids, emails or segment.")
         return data

@@ -23,7 +23,6 @@ from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from offers.errors import GrantError, OfferError
 from offers.forms import (
-    SEGMENT_CHOICES,
     GrantForm,
     LessonForm,
     NewProductForm,
@@ -75,8 +74,8 @@ def add_domain_error(form, error) -> None:
 
 def describe_target(target: dict) -> str:
     """What a grant job was given, in words: the segment “Customers”, 3 emails, 12 selected contacts."""
-    if "segment" in target:
-        return f"the segment “{dict(SEGMENT_CHOICES).get(target['segment'], target['segment'])}”"
+    if "description" in target:
+        return target["description"]
     if "emails" in target:
         n = len(target["emails"])
         return target["emails"][0] if n == 1 else f"{n} emails"

@@ -5,6 +5,7 @@ after the other: the second sees the first's access (one access, one email), and
 decided from the accesses as they are.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -137,6 +138,15 @@ def revoke_offer(site: Site, *, offer: Offer, contacts_ids, by_user=None) -> int
         revoke_access(site, access=access, by_user=by_user)
         ended += 1
     return ended
+
+
+def revoke_from_selection(site: Site, *, action, contacts) -> Counter:
+    """The Contacts tab's bulk "revoke offer" (registered with contacts.bulk): one batch of contacts."""
+    offer = Offer.objects.filter(pk=action.params["offer"]).first()
+    if offer is None:
+        return Counter({"The offer was deleted": len(contacts)})
+    ended = revoke_offer(site, offer=offer, contacts_ids=[c.pk for c in contacts], by_user=action.created_by)
+    return Counter({"changed": ended, "Did not hold the offer": len(contacts) - ended})
 
 
 @dataclass(frozen=True)

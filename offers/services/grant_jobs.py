@@ -1,39 +1,41 @@
-"""Grants to many contacts at once — a selection, a default segment, or a pasted list of emails — run
+"""Grants to many contacts at once — chosen contacts, a segment, or a pasted list of emails — run
 as a job with progress and a result summary (granted, skipped, failed)."""
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from contacts import bulk
 from contacts import services as contacts
-from contacts.models import Contact, ContactOrigin, SubscriptionStatus
+from contacts.models import Contact, ContactOrigin
 from creatorhub.errors import DomainError
 from creatorhub.models import Site
 from offers.errors import GrantError
 from offers.models import Access, GrantJob, JobStatus, Offer
 from offers.services.access import PLATFORM, Granter, grant_offer
 
-DEFAULT_SEGMENTS = {
-    "all": Q(),
-    "customers": Q(is_customer=True),
-    "subscribed": Q(subscription_status=SubscriptionStatus.SUBSCRIBED),
-}
 MAX_TARGETS = 100_000
 LISTED = 1000  # skipped and failed targets kept with their reason, at most
 PROGRESS_EVERY = 200
 BATCH = 500
 
 
-def _clean_target(target: dict) -> tuple[dict, int | None]:
-    """The target and its size when known before running."""
-    given = {key: value for key, value in target.items() if value not in (None, [], "")}
-    if len(given) != 1 or not set(given) <= {"contact_ids", "emails", "segment"}:
+SELECTION = {"segment", "filters", "search"}  # all the contacts a segment matches (contacts.bulk)
+
+
+def _clean_target(site: Site, target: dict) -> tuple[dict, int | None]:
+    """The target and its size when known before running. A segment (a default one's key or a saved
+    one's id, with the Contacts tab's filters and search on top) is kept as its compiled filters and
+    its description, and matched when the job runs."""
+    given = {key: value for key, value in target.items() if value not in (None, [], "", {})}
+    if given and set(given) <= SELECTION:
+        try:
+            selection, words = bulk.clean_selection(site, given)
+        except DomainError as error:
+            raise GrantError(error.message, field="segment") from None
+        return {**selection, "segment": str(given.get("segment", "all")), "description": words}, None
+    if len(given) != 1 or not set(given) <= {"contact_ids", "emails"}:
         raise GrantError("Give exactly one of contact_ids, emails or segment.", field="target")
     ((kind, value),) = given.items()
-    if kind == "segment":
-        if value not in DEFAULT_SEGMENTS:
-            raise GrantError(f"Unknown segment {value!r}: use all, customers or subscribed.", field="segment")
-        return {"segment": value}, None
     if not isinstance(value, list) or len(value) > MAX_TARGETS:
         raise GrantError(f"Give a list of at most {MAX_TARGETS:,} {kind.replace('_', ' ')}.", field=kind)
     if kind == "contact_ids" and not all(isinstance(pk, int) for pk in value):
@@ -68,9 +70,9 @@ def start_grant_job(
         raise GrantError(
             f"The offer “{offer.title}” is archived: restore it before granting it.", field="offer"
         )
-    target, size = _clean_target(target)
+    target, size = _clean_target(site, target)
     if size is None:
-        size = Contact.objects.filter(DEFAULT_SEGMENTS[target["segment"]]).count()
+        size = bulk.selected(site, target).count()
     job = GrantJob.objects.create(
         site=site,
         offer=offer,
@@ -167,9 +169,9 @@ def _targets(site: Site, job: GrantJob):
                 yield email, contact
     else:
         last = 0
-        condition = DEFAULT_SEGMENTS[target["segment"]]
+        matching = bulk.selected(site, target)
         while True:
-            batch = list(Contact.objects.filter(condition, pk__gt=last).order_by("pk")[:BATCH])
+            batch = list(matching.filter(pk__gt=last).order_by("pk")[:BATCH])
             if not batch:
                 return
             for contact in batch:

@@ -1,0 +1,330 @@
+"""Segments (SPEC §3): filters kept as data and compiled to one query on Contact.
+
+A segment's filters are JSON: `{"all": [item, …]}`, where the items must all match and each item is a
+filter or an OR group `{"any": [filter, …]}`. A filter is `{"field", "op", "value"}`:
+
+| field             | op                          | value                                           |
+|-------------------|-----------------------------|-------------------------------------------------|
+| `status`          | `is`, `is_not`              | a subscription status; `reason` with unsubscribed |
+| `customer`        | `is`                        | true / false                                    |
+| `active_customer` | `is`                        | true / false (SPEC §6, today in the site's zone) |
+| `offer`           | `has`, `has_not`            | an offer id                                     |
+| `tag`             | `has`, `has_not`            | a tag id                                        |
+| `form`            | `submitted`, `not_submitted`| a form id                                       |
+| `added`           | `before`, `after`           | a day: "YYYY-MM-DD", or a number of days ago    |
+| `last_activity`   | `before`, `after`, `never`  | a day, as for `added` (none for `never`)        |
+| `search`          | `contains`                  | text in the name or the email                   |
+
+Days are calendar days in the site's time zone: `before` a day is earlier than its first moment,
+`after` a day is later than its last. The same compiled query serves the Contacts tab, the API, bulk
+actions, grants and exports. This is the one place where the contacts room reads the tables of the
+rooms above (offers' accesses through a subquery; the active-customer rule through
+creatorhub.explanations), as DESIGN §1 allows.
+"""
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from contacts.errors import SegmentError
+from contacts.models import (
+    Contact,
+    ContactTag,
+    Form,
+    FormSubmission,
+    Segment,
+    SubscriptionStatus,
+    Tag,
+    UnsubscribeReason,
+)
+from creatorhub.explanations import condition_of
+from creatorhub.models import Site
+
+MAX_ITEMS = 20
+MAX_SEARCH = 200
+
+# Each field: its label and, per operator, how it reads ("has tag", "added before").
+FIELDS: dict[str, tuple[str, dict[str, str]]] = {
+    "status": ("Subscription status", {"is": "is", "is_not": "is not"}),
+    "customer": ("Customer", {"is": "is"}),
+    "active_customer": ("Active customer", {"is": "is"}),
+    "offer": ("Offer", {"has": "has", "has_not": "does not have"}),
+    "tag": ("Tag", {"has": "has", "has_not": "does not have"}),
+    "form": ("Form", {"submitted": "submitted", "not_submitted": "did not submit"}),
+    "added": ("Added", {"before": "before", "after": "after"}),
+    "last_activity": ("Last activity", {"before": "before", "after": "after", "never": "never"}),
+    "search": ("Name or email", {"contains": "contains"}),
+}
+
+
+@dataclass(frozen=True)
+class DefaultSegment:
+    key: str
+    name: str
+    filters: dict
+
+
+DEFAULT_SEGMENTS = {
+    segment.key: segment
+    for segment in (
+        DefaultSegment("all", "All", {"all": []}),
+        DefaultSegment("customers", "Customers", {"all": [{"field": "customer", "op": "is", "value": True}]}),
+        DefaultSegment(
+            "subscribed",
+            "Subscribed",
+            {"all": [{"field": "status", "op": "is", "value": SubscriptionStatus.SUBSCRIBED}]},
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedSegment:
+    """A default segment or a saved one, as the Contacts tab and the API address it: by key."""
+
+    key: str  # "all", "customers", "subscribed" or a saved segment's id
+    name: str
+    filters: dict
+    saved: Segment | None = None
+
+
+def resolve(key: str) -> ResolvedSegment:
+    """The segment of `key` on the site in scope; an unknown key or another site's id is an error."""
+    key = str(key).strip()
+    if key in DEFAULT_SEGMENTS:
+        default = DEFAULT_SEGMENTS[key]
+        return ResolvedSegment(default.key, default.name, default.filters)
+    saved = Segment.objects.filter(pk=int(key)).first() if key.isdigit() else None
+    if saved is None:
+        raise SegmentError(f"No segment {key!r} on this site.", field="segment")
+    return ResolvedSegment(str(saved.pk), saved.name, saved.filters, saved)
+
+
+# -- Validation -----------------------------------------------------------------------------------------
+
+
+def clean(site: Site, filters) -> dict:
+    """The filters, checked and normalised (ids as ints, days as ISO text); a SegmentError names the
+    first filter that is wrong ("Filter 2.1: …" is the first filter of the second item's OR group)."""
+    if not isinstance(filters, dict) or set(filters) != {"all"} or not isinstance(filters["all"], list):
+        raise SegmentError('Filters are an object {"all": [filter, …]}.', field="filters")
+    items = filters["all"]
+    if len(items) > MAX_ITEMS:
+        raise SegmentError(f"At most {MAX_ITEMS} filters.", field="filters")
+    cleaned = []
+    for n, item in enumerate(items, start=1):
+        if isinstance(item, dict) and set(item) == {"any"}:
+            group = item["any"]
+            if not isinstance(group, list) or not group or len(group) > MAX_ITEMS:
+                raise SegmentError(
+                    f"Filter {n}: an OR group lists 1 to {MAX_ITEMS} filters.", field="filters"
+                )
+            cleaned.append({"any": [_clean_filter(site, f, f"{n}.{m}") for m, f in enumerate(group, 1)]})
+        else:
+            cleaned.append(_clean_filter(site, item, str(n)))
+    return {"all": cleaned}
+
+
+def _clean_filter(site: Site, item, where: str) -> dict:
+    def refuse(message: str):
+        raise SegmentError(f"Filter {where}: {message}", field="filters")
+
+    if not isinstance(item, dict):
+        refuse('give an object {"field", "op", "value"}.')
+    field, op = item.get("field"), item.get("op")
+    if field not in FIELDS:
+        refuse(f"unknown field {field!r}; use one of {', '.join(FIELDS)}.")
+    label, ops = FIELDS[field]
+    if op not in ops:
+        refuse(f"{label.lower()} takes the operator {' or '.join(map(repr, ops))}, not {op!r}.")
+    allowed = {"field", "op", "value", "reason"} if field == "status" else {"field", "op", "value"}
+    if set(item) - allowed:
+        refuse(f"unexpected key {sorted(set(item) - allowed)[0]!r}.")
+    value = item.get("value")
+    cleaned = {"field": field, "op": op}
+    if field == "status":
+        if value not in SubscriptionStatus.values:
+            refuse(f"the status is one of {', '.join(SubscriptionStatus.values)}.")
+        reason = item.get("reason")
+        if reason is not None:
+            if value != SubscriptionStatus.UNSUBSCRIBED or reason not in UnsubscribeReason.values:
+                refuse(
+                    f"a reason goes with unsubscribed and is one of {', '.join(UnsubscribeReason.values)}."
+                )
+            cleaned["reason"] = reason
+        cleaned["value"] = value
+    elif field in ("customer", "active_customer"):
+        if not isinstance(value, bool):
+            refuse("the value is true or false.")
+        if field == "active_customer" and condition_of("active_customer") is None:
+            refuse("active customers are not counted on this installation.")
+        cleaned["value"] = value
+    elif field in ("offer", "tag", "form"):
+        cleaned["value"] = _own_id(site, field, value, refuse)
+    elif field in ("added", "last_activity"):
+        if op != "never":
+            cleaned["value"] = _day_value(value, refuse)
+    else:  # search
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_SEARCH:
+            refuse(f"search for 1 to {MAX_SEARCH} characters.")
+        cleaned["value"] = value.strip()
+    return cleaned
+
+
+def _own_id(site: Site, field: str, value, refuse) -> int:
+    model = {"offer": apps.get_model("offers", "Offer"), "tag": Tag, "form": Form}[field]
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        refuse(f"give the {field}'s id.")
+    if not model.objects.filter(site=site, pk=int(value)).exists():
+        refuse(f"no {field} with id {value} on this site.")
+    return int(value)
+
+
+def _day_value(value, refuse) -> str | int:
+    """A day as "YYYY-MM-DD", or a whole number of days ago (0 is today), kept relative."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 36500:
+            refuse("a number of days ago is between 0 and 36,500.")
+        return value
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        refuse('give a day as "YYYY-MM-DD" or a number of days ago.')
+
+
+# -- Compiling ------------------------------------------------------------------------------------------
+
+
+def condition(site: Site, filters: dict) -> Q:
+    """The Q on Contact of cleaned `filters`: AND of the items, OR inside a group."""
+    compiled = Q()
+    for item in filters["all"]:
+        if "any" in item:
+            group = Q()
+            for f in item["any"]:
+                group |= _compile(site, f)
+            compiled &= group
+        else:
+            compiled &= _compile(site, item)
+    return compiled
+
+
+def _compile(site: Site, f: dict) -> Q:
+    field, op, value = f["field"], f["op"], f.get("value")
+    negate = op in ("is_not", "has_not", "not_submitted")
+    if field == "status":
+        q = Q(subscription_status=value)
+        if "reason" in f:
+            q &= Q(unsubscribe_reason=f["reason"])
+    elif field == "customer":
+        q = Q(is_customer=value)
+    elif field == "active_customer":
+        q = condition_of("active_customer")(site)
+        negate = not value
+    elif field == "offer":
+        access = apps.get_model("offers", "Access")
+        q = Q(Exists(access.objects.filter(contact=OuterRef("pk"), offer_id=value, revoked_at__isnull=True)))
+    elif field == "tag":
+        q = Q(Exists(ContactTag.objects.filter(contact=OuterRef("pk"), tag_id=value)))
+    elif field == "form":
+        q = Q(Exists(FormSubmission.objects.filter(contact=OuterRef("pk"), form_id=value)))
+    elif field == "search":
+        q = Q(email__icontains=value) | Q(name__icontains=value)
+    else:  # added, last_activity
+        column = "created_at" if field == "added" else "last_activity_at"
+        if op == "never":
+            return Q(last_activity_at__isnull=True)
+        start, end = _day_bounds(site, value)
+        q = Q(**{f"{column}__lt": start}) if op == "before" else Q(**{f"{column}__gte": end})
+    return ~q if negate else q
+
+
+def _day_bounds(site: Site, value: str | int) -> tuple[datetime, datetime]:
+    """The first moment of the day and of the day after, in the site's time zone."""
+    zone = ZoneInfo(site.time_zone)
+    day = (
+        timezone.now().astimezone(zone).date() - timedelta(days=value)
+        if isinstance(value, int)
+        else date.fromisoformat(value)
+    )
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+
+
+def matching(site: Site, *, filters: dict, search: str = "") -> QuerySet[Contact]:
+    """The contacts that cleaned `filters` match, narrowed by the Contacts tab's search box."""
+    contacts = Contact.objects.filter(condition(site, filters))
+    search = search.strip()[:MAX_SEARCH]
+    if search:
+        contacts = contacts.filter(_compile(site, {"field": "search", "op": "contains", "value": search}))
+    return contacts
+
+
+# -- Counts ---------------------------------------------------------------------------------------------
+# A count of a million contacts costs 100 ms or more on PostgreSQL, so counts are cached per site,
+# filters and search for SEGMENT_COUNT_SECONDS. Changes made through the dashboard and imports call
+# `contacts_changed`, which starts a new generation of the site's counts; other changes (the API,
+# webhooks, the passing of time for day filters) show within the cache's lifetime. Where a number must
+# be exact — the count confirmed before deleting, a job's total — `matching(...).count()` is used.
+
+
+def count(site: Site, *, filters: dict, search: str = "") -> int:
+    digest = hashlib.sha256(json.dumps([filters, search.strip()], sort_keys=True).encode()).hexdigest()
+    key = f"segment-count:{site.pk}:{_generation(site)}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = matching(site, filters=filters, search=search).count()
+        cache.set(key, found, settings.SEGMENT_COUNT_SECONDS)
+    return found
+
+
+def _generation(site: Site) -> int:
+    return cache.get_or_set(f"segment-generation:{site.pk}", time.time_ns, None)
+
+
+def contacts_changed(site: Site) -> None:
+    """Forget the site's cached counts once the current transaction commits."""
+    transaction.on_commit(lambda: cache.set(f"segment-generation:{site.pk}", time.time_ns(), None))
+
+
+# -- Words ----------------------------------------------------------------------------------------------
+
+
+def describe(filters: dict) -> list[str]:
+    """One phrase per item of cleaned `filters`, for people: "Tag has “VIP”", "Added after 2026-01-01"."""
+    return [
+        " or ".join(_phrase(f) for f in item["any"]) if "any" in item else _phrase(item)
+        for item in filters["all"]
+    ]
+
+
+def _phrase(f: dict) -> str:
+    label, ops = FIELDS[f["field"]]
+    value = f.get("value")
+    if f["field"] == "status":
+        shown = SubscriptionStatus(value).label.lower()
+        if "reason" in f:
+            shown += f" ({UnsubscribeReason(f['reason']).label.lower()})"
+    elif isinstance(value, bool):
+        shown = "yes" if value else "no"
+    elif f["field"] in ("offer", "tag", "form"):
+        model = {"offer": apps.get_model("offers", "Offer"), "tag": Tag, "form": Form}[f["field"]]
+        found = model.objects.filter(pk=value).first()
+        shown = f"“{found}”" if found else f"#{value} (deleted)"
+    elif f["field"] in ("added", "last_activity") and isinstance(value, int):
+        shown = "today" if value == 0 else f"{value} day{'s' if value != 1 else ''} ago"
+    elif f["op"] == "never":
+        return f"{label}: never"
+    else:
+        shown = f"“{value}”" if f["field"] == "search" else str(value)
+    return f"{label} {ops[f['op']]} {shown}"
