@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import tokens
+from contacts import segments, tokens
 from contacts.errors import ConsentError, ContactError, FormError
 from contacts.models import (
     ConsentEvent,
@@ -25,6 +25,7 @@ from contacts.models import (
     DeliveryEvent,
     Form,
     FormSubmission,
+    Segment,
     SubscriptionStatus,
     Tag,
     UnsubscribeReason,
@@ -523,3 +524,46 @@ def record_delivery_event(
         event.applied = (after.subscription_status, after.unsubscribe_reason) != before
         event.save(update_fields=["applied"])
     return event
+
+
+# -- Saved segments ------------------------------------------------------------------------------------
+
+
+def _clean_segment_name(name: str, *, exclude_pk=None) -> str:
+    name = " ".join(str(name).split())
+    if not name or len(name) > 100:
+        raise ContactError("Name the segment (at most 100 characters).", field="name")
+    if name.lower() in {d.name.lower() for d in segments.DEFAULT_SEGMENTS.values()}:
+        raise ContactError(f"“{name}” is a default segment: choose another name.", field="name")
+    if Segment.objects.filter(name__lower=name.lower()).exclude(pk=exclude_pk).exists():
+        raise ContactError(f"A segment is already named “{name}”.", field="name")
+    return name
+
+
+@transaction.atomic
+def create_segment(site: Site, *, name: str, filters: dict, by_user=None) -> Segment:
+    """Saves filters as a custom segment; they are checked (contacts.segments.clean) and kept cleaned."""
+    return Segment.objects.create(
+        site=site,
+        name=_clean_segment_name(name),
+        filters=segments.clean(site, filters),
+        created_by=by_user,
+    )
+
+
+@transaction.atomic
+def update_segment(site: Site, *, segment: Segment, name: str | None = None, filters=None) -> Segment:
+    ensure_same_site(site, segment, error=ContactError)
+    if name is not None:
+        segment.name = _clean_segment_name(name, exclude_pk=segment.pk)
+    if filters is not None:
+        segment.filters = segments.clean(site, filters)
+    segment.save()
+    return segment
+
+
+@transaction.atomic
+def delete_segment(site: Site, *, segment: Segment) -> None:
+    """Deletes the saved filters; no contact changes."""
+    ensure_same_site(site, segment, error=ContactError)
+    segment.delete()
