@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from activity.models import (
     NOT_ACTIVITY,
@@ -17,13 +18,16 @@ from activity.models import (
     OverageStatus,
     UsageSnapshot,
 )
-from activity.selectors import LAST_ACTIVITY_STEP, active_customers_on, today_of
+from activity.selectors import LAST_ACTIVITY_STEP, DayUsage, today_of, usage_by_site
 from contacts.models import Contact
 from creatorhub.errors import DomainError
 from creatorhub.models import Site
 from creatorhub.tenancy import site_scope
 
 logger = logging.getLogger(__name__)
+
+# Snapshots the nightly run writes per statement and transaction.
+SNAPSHOT_BATCH = 500
 
 
 class ActivityError(DomainError):
@@ -96,21 +100,44 @@ def record_one(site: Site, *, contact: Contact, kind: str, occurred_at=None, det
 def compute_usage(site: Site, *, day: date) -> UsageSnapshot:
     """The site's usage on `day`: stored once per site and day (a re-run updates it), compared with the
     plan, and an overage case opened or updated when the site is over its limit. Never blocks anything."""
-    plan = site.plan
-    active = active_customers_on(site, day)
-    snapshot, _ = UsageSnapshot.objects.update_or_create(
+    return _store_with_overage(_snapshot(site, day, usage_by_site([(site, day)])[site.pk]))
+
+
+def _snapshot(site: Site, day: date, usage: DayUsage) -> UsageSnapshot:
+    return UsageSnapshot(
         site=site,
         day=day,
-        defaults={
-            "active_customers": active,
-            "customers": Contact.objects.filter(is_customer=True).count(),
-            "contacts": Contact.objects.count(),
-            "active_customer_limit": plan.active_customer_limit,
-            "contact_limit": plan.contact_limit,
-            "computed_at": timezone.now(),
-        },
+        active_customers=usage.active_customers,
+        customers=usage.customers,
+        contacts=usage.contacts,
+        active_customer_limit=site.plan.active_customer_limit,
+        contact_limit=site.plan.contact_limit,
+        computed_at=timezone.now(),
     )
-    _follow_overage(site, snapshot)
+
+
+def _write_snapshots(snapshots: list[UsageSnapshot]) -> None:
+    """Inserts the snapshots, or updates the ones of a site and day already stored (a re-run)."""
+    UsageSnapshot.objects.bulk_create(
+        snapshots,
+        update_conflicts=True,
+        unique_fields=["site", "day"],
+        update_fields=[
+            "active_customers",
+            "customers",
+            "contacts",
+            "active_customer_limit",
+            "contact_limit",
+            "computed_at",
+        ],
+    )
+
+
+def _store_with_overage(snapshot: UsageSnapshot) -> UsageSnapshot:
+    """One site's snapshot and its overage case, together: if the case fails, the day stays missing
+    (and `only_missing` computes it again)."""
+    _write_snapshots([snapshot])
+    _follow_overage(snapshot.site, snapshot)
     return snapshot
 
 
@@ -192,24 +219,50 @@ def change_case(
 
 
 def compute_all_usage(*, day: date | None = None, only_missing: bool = False) -> dict:
-    """The nightly run: every site's usage, each site in its own transaction and scope, so a crash
-    loses at most one site's work and a re-run (`only_missing` to resume) never duplicates a day.
-    Without `day`, each site gets the last day that has ended in its own time zone.
+    """The nightly run: every site's usage, counted for all sites at once (activity.selectors.
+    usage_by_site) and stored in batches. Sites over their limit or with an unresolved case are stored
+    one by one with their case, each in its own transaction and scope. A batch that fails is stored
+    again site by site, so that one site's failure never stops the others; a re-run updates a day and
+    `only_missing` resumes after a crash. Without `day`, each site gets the last day that has ended in
+    its own time zone.
 
-    Audited platform-wide work: it lists every site, then works inside each one's scope.
+    Audited platform-wide work: it lists every site, its snapshots and its unresolved cases, and writes
+    the batches, under `scopes_disabled()`.
     """
-    done = skipped = failed = 0
-    for site in Site.objects.select_related("plan").order_by("pk").iterator():
-        site_day = day or today_of(site) - timedelta(days=1)
-        with site_scope(site):
-            if only_missing and UsageSnapshot.objects.filter(day=site_day).exists():
-                skipped += 1
-                continue
-            try:
-                compute_usage(site, day=site_day)
-            except Exception:  # one site's failure must not stop the others
-                logger.exception("Usage of site %s on %s failed", site.slug, site_day)
-                failed += 1
-            else:
-                done += 1
-    return {"computed": done, "skipped": skipped, "failed": failed}
+    with scopes_disabled():
+        sites = list(Site.objects.select_related("plan").order_by("pk"))
+        days = {site.pk: day or today_of(site) - timedelta(days=1) for site in sites}
+        stored = set()
+        if only_missing:
+            stored = set(UsageSnapshot.objects.filter(day__in=set(days.values())).values_list("site", "day"))
+        with_case = set(
+            OverageCase.objects.exclude(status=OverageStatus.RESOLVED).values_list("site", flat=True)
+        )
+    to_do = [site for site in sites if (site.pk, days[site.pk]) not in stored]
+    usage = usage_by_site((site, days[site.pk]) for site in to_do)
+    in_bulk, one_by_one = [], []
+    for site in to_do:
+        snapshot = _snapshot(site, days[site.pk], usage[site.pk])
+        over = snapshot.active_customers > snapshot.active_customer_limit
+        (one_by_one if over or site.pk in with_case else in_bulk).append(snapshot)
+    for start in range(0, len(in_bulk), SNAPSHOT_BATCH):
+        batch = in_bulk[start : start + SNAPSHOT_BATCH]
+        try:
+            with scopes_disabled(), transaction.atomic():
+                _write_snapshots(batch)
+        except Exception:
+            logger.exception("A batch of %s snapshots failed: storing them one by one", len(batch))
+            one_by_one += batch
+    failed = sum(not _stored_alone(snapshot) for snapshot in one_by_one)
+    return {"computed": len(to_do) - failed, "skipped": len(sites) - len(to_do), "failed": failed}
+
+
+def _stored_alone(snapshot: UsageSnapshot) -> bool:
+    """One site's snapshot and case in its own transaction and scope: a failure is logged, not raised."""
+    try:
+        with site_scope(snapshot.site), transaction.atomic():
+            _store_with_overage(snapshot)
+    except Exception:
+        logger.exception("Usage of site %s on %s failed", snapshot.site.slug, snapshot.day)
+        return False
+    return True

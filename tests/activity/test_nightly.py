@@ -122,26 +122,57 @@ def test_compute_all_usage_covers_every_site_and_only_missing_resumes(clock):
 
 
 def test_one_site_failing_does_not_stop_the_others_and_is_reported(clock, monkeypatch, caplog):
+    """A batch of snapshots that fails is stored again site by site: only the failing site is left out."""
     sites = [SiteFactory(slug=f"s{n}") for n in range(3)]
     clock.move_to(NOW, tick=False)
-    real = services.compute_usage
+    real = services._write_snapshots
 
-    def failing_for_s1(site, *, day):
-        if site.slug == "s1":
+    def failing_for_s1(rows):
+        if any(row.site.slug == "s1" for row in rows):
             raise RuntimeError("the database went away")
-        return real(site, day=day)
+        real(rows)
 
-    monkeypatch.setattr(services, "compute_usage", failing_for_s1)
+    monkeypatch.setattr(services, "_write_snapshots", failing_for_s1)
     with caplog.at_level(logging.ERROR, logger="activity.services"):
         assert compute_all_usage(day=D) == {"computed": 2, "skipped": 0, "failed": 1}
     assert [slug for slug, _, _ in snapshots()] == ["s0", "s2"]
     assert f"Usage of site s1 on {D} failed" in caplog.text
     assert "the database went away" in caplog.text
 
-    monkeypatch.setattr(services, "compute_usage", real)  # fixed: resuming computes only the one left
+    monkeypatch.setattr(services, "_write_snapshots", real)  # fixed: resuming computes only the one left
     assert compute_all_usage(day=D, only_missing=True) == {"computed": 1, "skipped": 2, "failed": 0}
     assert [slug for slug, _, _ in snapshots()] == ["s0", "s1", "s2"]
     assert sites
+
+
+def test_a_site_whose_overage_case_fails_keeps_no_snapshot_and_the_others_go_on(
+    clock, monkeypatch, tiny_plan
+):
+    """A site over its limit is stored with its case in one transaction: if the case fails, its day
+    stays missing (so resuming computes it) and the other sites, over their limit or not, are stored."""
+    busy, also_busy = SiteFactory(slug="busy", plan=tiny_plan), SiteFactory(slug="also-busy", plan=tiny_plan)
+    SiteFactory(slug="quiet")
+    crowds = {site: customers_of(site, 3) for site in (busy, also_busy)}
+    clock.move_to(NOW, tick=False)
+    for site, people in crowds.items():
+        active_on(site, people, D)
+    real = services._follow_overage
+
+    def failing_for_busy(site, snapshot):
+        if site.slug == "busy":
+            raise RuntimeError("lock timeout")
+        real(site, snapshot)
+
+    monkeypatch.setattr(services, "_follow_overage", failing_for_busy)
+    assert compute_all_usage(day=D) == {"computed": 2, "skipped": 0, "failed": 1}
+    assert snapshots() == [("also-busy", D, 3), ("quiet", D, 0)]
+    assert case_of(also_busy)[0].active_customers == 3
+    with scope(site=busy):
+        assert not OverageCase.objects.exists()
+
+    monkeypatch.setattr(services, "_follow_overage", real)
+    assert compute_all_usage(day=D, only_missing=True) == {"computed": 1, "skipped": 2, "failed": 0}
+    assert case_of(busy)[1] == [f"Opened on {D}: 3 active customers against a limit of 2."]
 
 
 def test_without_a_day_each_site_gets_its_last_finished_day_in_its_own_time_zone(clock):
@@ -215,6 +246,21 @@ def test_back_under_the_limit_adds_an_entry_but_leaves_the_case_to_support(clock
     assert case.status == OverageStatus.OPEN
     assert case.resolved_at is None
     assert (case.active_customers, case.peak_active_customers, case.last_over_on) == (1, 4, date(2025, 3, 10))
+    assert texts[-1] == "2025-04-20: back under the limit (1 active customers against a limit of 2)."
+
+
+def test_the_nightly_run_follows_a_site_over_its_limit_and_back_under(clock, tiny_plan):
+    site = SiteFactory(slug="busy", plan=tiny_plan)
+    SiteFactory(slug="quiet")
+    people = customers_of(site, 4)
+    clock.move_to(NOW, tick=False)
+    active_on(site, people, date(2025, 3, 10))
+    active_on(site, people[:1], date(2025, 4, 19))
+    assert compute_all_usage(day=date(2025, 3, 10)) == {"computed": 2, "skipped": 0, "failed": 0}
+    assert case_of(site)[1] == ["Opened on 2025-03-10: 4 active customers against a limit of 2."]
+    compute_all_usage(day=date(2025, 4, 20))  # under the limit, but the case is still open
+    case, texts = case_of(site)
+    assert (case.active_customers, case.peak_active_customers) == (1, 4)
     assert texts[-1] == "2025-04-20: back under the limit (1 active customers against a limit of 2)."
 
 
@@ -320,10 +366,10 @@ def test_the_command_fails_when_a_site_failed(clock, monkeypatch):
     SiteFactory(slug="a")
     clock.move_to(NOW, tick=False)
 
-    def broken(site, *, day):
+    def broken(rows):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "compute_usage", broken)
+    monkeypatch.setattr(services, "_write_snapshots", broken)
     out = StringIO()
     with pytest.raises(CommandError, match="Some sites failed"):
         call_command("compute_usage", "--day", "2025-06-15", stdout=out)
