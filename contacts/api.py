@@ -1,29 +1,49 @@
 """The contacts API under /api/v1/sites/<site>/: contacts, their consent history, and forms."""
 
+import json
+
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from contacts import services
+from contacts import bulk, exports, segments, services
+from contacts.errors import SegmentError
+from contacts.export_views import download_response
 from contacts.models import (
+    BulkAction,
     ConsentEvent,
     ConsentSource,
     Contact,
     ContactOrigin,
+    Export,
     Form,
+    JobStatus,
+    Segment,
     SubscriptionStatus,
     UnsubscribeReason,
 )
 from contacts.serializers import (
+    BulkActionInput,
+    BulkActionSerializer,
     ConsentEventSerializer,
     ContactCreateSerializer,
     ContactDetailSerializer,
     ContactSerializer,
     ContactUpdateSerializer,
+    CountSerializer,
+    ExportSerializer,
     FormSerializer,
+    PreviewInput,
+    SegmentInput,
+    SegmentSerializer,
+    SegmentUpdateInput,
+    SelectionInput,
     SubscribeSerializer,
     TagsSerializer,
     UnsubscribeSerializer,
@@ -49,6 +69,22 @@ class ContactFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(email__icontains=value) | Q(name__icontains=value)) if value else queryset
+
+
+def in_segment(view, queryset):
+    """The contacts of the `segment` and `filters` query parameters (the segment engine's query)."""
+    params = view.request.query_params
+    if "segment" not in params and "filters" not in params:
+        return queryset
+    site = view.site
+    filters = segments.clean(site, segments.resolve(params.get("segment", "all")).filters)
+    if "filters" in params:
+        try:
+            extra = json.loads(params["filters"])
+        except ValueError:
+            raise ValidationError({"filters": ["Give the filters as JSON."]}) from None
+        filters = {"all": filters["all"] + segments.clean(site, extra)["all"]}
+    return queryset.filter(segments.condition(site, filters))
 
 
 def consent_of(view, statement: str) -> services.Consent:
@@ -79,7 +115,21 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     action_scopes = {"tags": {"POST": Scope.CONTACTS_TAG}}
 
     def safely_get_queryset(self, queryset):
-        return queryset.prefetch_related("tags", "accesses__offer")
+        if self.action != "list":
+            return queryset.prefetch_related("tags", "accesses__offer")
+        return in_segment(self, queryset.prefetch_related("tags", "accesses"))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "segment", str, description="all, customers, subscribed or a saved segment's id."
+            ),
+            OpenApiParameter("filters", str, description="Segment filters as JSON (see segments/)."),
+        ]
+    )
+    def list(self, request, site):
+        """A segment's contacts with `segment` and/or `filters` (JSON), newest first, cursor-paged."""
+        return super().list(request, site)
 
     def get_serializer_class(self):
         return ContactDetailSerializer if self.action == "retrieve" else ContactSerializer
@@ -191,3 +241,125 @@ class FormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet)
     def destroy(self, request, site, pk):
         services.archive_form(self.site, form=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentViewSet(SiteViewSet):
+    """The default segments (`all`, `customers`, `subscribed`) and the saved ones, each with its `count`.
+    A segment's contacts: `contacts/?segment=<id>`. `preview/` counts filters before they are saved."""
+
+    model = Segment
+    serializer_class = SegmentSerializer
+    lookup_value_regex = "[^/]+"
+    scope_map = {
+        "GET": Scope.CONTACTS_READ,
+        "POST": Scope.CONTACTS_WRITE,
+        "PATCH": Scope.CONTACTS_WRITE,
+        "DELETE": Scope.CONTACTS_WRITE,
+    }
+    action_scopes = {"preview": {"POST": Scope.CONTACTS_READ}}
+
+    def list(self, request, site):
+        found = [segments.resolve(key) for key in segments.DEFAULT_SEGMENTS]
+        found += [segments.resolve(str(pk)) for pk in self.get_queryset().values_list("pk", flat=True)]
+        data = SegmentSerializer(found, many=True, context=self.get_serializer_context()).data
+        return Response({"results": data, "next": None, "previous": None})
+
+    def retrieve(self, request, site, pk):
+        return Response(self._out(self._segment(pk)))
+
+    @extend_schema(request=SegmentInput, responses={201: SegmentSerializer})
+    def create(self, request, site):
+        data = self.valid_input(SegmentInput)
+        saved = services.create_segment(self.site, **data, by_user=self.acting_user)
+        return Response(self._out(segments.resolve(str(saved.pk))), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SegmentUpdateInput, responses=SegmentSerializer)
+    def partial_update(self, request, site, pk):
+        data = self.valid_input(SegmentUpdateInput)
+        saved = services.update_segment(self.site, segment=self._saved(pk), **data)
+        return Response(self._out(segments.resolve(str(saved.pk))))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, site, pk):
+        services.delete_segment(self.site, segment=self._saved(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PreviewInput, responses=CountSerializer)
+    @action(detail=False, methods=["post"])
+    def preview(self, request, site):
+        """How many contacts `filters` (and `search`) match, before saving them."""
+        data = self.valid_input(PreviewInput)
+        filters = segments.clean(self.site, data["filters"])
+        return Response({"count": segments.count(self.site, filters=filters, search=data["search"])})
+
+    def _segment(self, pk) -> segments.ResolvedSegment:
+        try:
+            return segments.resolve(pk)
+        except SegmentError:
+            raise NotFound("No such segment.") from None
+
+    def _saved(self, pk) -> Segment:
+        segment = self._segment(pk)
+        if segment.saved is None:
+            raise ValidationError({"segment": ["The default segments cannot be changed."]})
+        return segment.saved
+
+    def _out(self, segment) -> dict:
+        return SegmentSerializer(segment, context=self.get_serializer_context()).data
+
+
+class BulkActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """Actions on many contacts at once: chosen ones or all that a segment matches. Small selections
+    are done before the answer (201); larger ones run as a job (202): follow its URL for progress."""
+
+    model = BulkAction
+    serializer_class = BulkActionSerializer
+    scope_map = {"GET": Scope.CONTACTS_READ, "POST": Scope.CONTACTS_TAG}
+
+    @extend_schema(request=BulkActionInput, responses={201: BulkActionSerializer, 202: BulkActionSerializer})
+    def create(self, request, site):
+        data = self.valid_input(BulkActionInput)
+        kind = data.pop("kind")
+        if bulk.SCOPE_OF[kind] not in self.access.scopes:
+            raise PermissionDenied(
+                f"The {self.access.role} role may not do this (it needs {bulk.SCOPE_OF[kind]})."
+            )
+        params = {key: data.pop(key) for key in ("tag", "consent", "offer") if key in data}
+        started = bulk.start_bulk_action(
+            self.site, kind=kind, selection=data, params=params, by_user=self.acting_user
+        )
+        done = self.get_queryset().get(pk=started.pk)
+        code = status.HTTP_201_CREATED if done.status == JobStatus.DONE else status.HTTP_202_ACCEPTED
+        body = BulkActionSerializer(done).data
+        return Response(body, status=code, headers={"Location": self._url(done)})
+
+    def _url(self, action) -> str:
+        return self.request.build_absolute_uri(
+            reverse("contacts-api:bulk-action-detail", args=[self.site.slug, action.pk])
+        )
+
+
+class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
+    """CSV exports of a segment (or of chosen contacts), written by a job: POST answers 202 with the
+    export's URL; once `status` is done, `download_url` gives the file."""
+
+    model = Export
+    serializer_class = ExportSerializer
+    scope_map = {"GET": Scope.EXPORTS_RUN, "POST": Scope.EXPORTS_RUN}
+
+    @extend_schema(request=SelectionInput, responses={202: ExportSerializer})
+    def create(self, request, site):
+        data = self.valid_input(SelectionInput)
+        started = exports.start_export(self.site, selection=data, by_user=self.acting_user)
+        export = self.get_queryset().get(pk=started.pk)
+        url = self.request.build_absolute_uri(
+            reverse("contacts-api:export-detail", args=[self.site.slug, export.pk])
+        )
+        body = ExportSerializer(export, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, site, pk):
+        """The CSV file (404 until the export is done)."""
+        return download_response(self.get_object())

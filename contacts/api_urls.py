@@ -8,5 +8,8 @@ from creatorhub.api.urls import SITE
 router = SimpleRouter()
 router.register(rf"{SITE}/contacts", api.ContactViewSet, basename="contact")
 router.register(rf"{SITE}/forms", api.FormViewSet, basename="form")
+router.register(rf"{SITE}/segments", api.SegmentViewSet, basename="segment")
+router.register(rf"{SITE}/bulk-actions", api.BulkActionViewSet, basename="bulk-action")
+router.register(rf"{SITE}/exports", api.ExportViewSet, basename="export")
 
 urlpatterns = router.urls

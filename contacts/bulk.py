@@ -30,7 +30,17 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from creatorhub.models import Site, User
+from creatorhub.roles import Scope
 
+# What each action needs of the acting role (creatorhub.roles).
+SCOPE_OF = {
+    BulkActionKind.ADD_TAG: Scope.CONTACTS_TAG,
+    BulkActionKind.REMOVE_TAG: Scope.CONTACTS_TAG,
+    BulkActionKind.SUBSCRIBE: Scope.CONTACTS_WRITE,
+    BulkActionKind.UNSUBSCRIBE: Scope.CONTACTS_WRITE,
+    BulkActionKind.DELETE: Scope.CONTACTS_WRITE,
+    BulkActionKind.REVOKE_OFFER: Scope.OFFERS_GRANT,
+}
 RUN_NOW_UP_TO = 100  # selections this small run in the request; larger ones on a worker
 BATCH = 500
 MAX_IDS = 10_000
@@ -91,12 +101,11 @@ def selected(site: Site, selection: dict) -> QuerySet[Contact]:
 # -- Starting and running -----------------------------------------------------------------------------
 
 
-@transaction.atomic
 def start_bulk_action(
     site: Site, *, kind: str, selection: dict, params: dict | None = None, by_user: User | None = None
 ) -> BulkAction:
-    """Checks the action and its selection and records it; a worker runs it after commit unless it is
-    small (`RUN_NOW_UP_TO`), when the caller gets it done."""
+    """Checks the action and its selection and records it. A small selection (`RUN_NOW_UP_TO`) is
+    worked at once and the finished action returned; a larger one is run by a worker after commit."""
     from contacts.tasks import run_bulk_action_task  # the task module imports this one
 
     if kind not in BulkActionKind.values or kind not in _handlers:
@@ -105,20 +114,20 @@ def start_bulk_action(
         selection, description = clean_selection(site, selection)
     except SegmentError as error:
         raise BulkActionError(error.message, field=error.field) from None
-    action = BulkAction.objects.create(
-        site=site,
-        kind=kind,
-        params=_clean_params(site, kind, params or {}),
-        selection=selection,
-        description=description,
-        total=selected(site, selection).count(),
-        created_by=by_user,
-    )
-    if action.total <= RUN_NOW_UP_TO:
-        transaction.on_commit(lambda: run_bulk_action(site, action=action))
-    else:
-        transaction.on_commit(lambda: run_bulk_action_task.delay(site.pk, action.pk))
-    return action
+    with transaction.atomic():
+        action = BulkAction.objects.create(
+            site=site,
+            kind=kind,
+            params=_clean_params(site, kind, params or {}),
+            selection=selection,
+            description=description,
+            total=selected(site, selection).count(),
+            created_by=by_user,
+        )
+        if action.total > RUN_NOW_UP_TO:
+            transaction.on_commit(lambda: run_bulk_action_task.delay(site.pk, action.pk))
+            return action
+    return run_bulk_action(site, action=action)
 
 
 def _clean_params(site: Site, kind: str, params: dict) -> dict:
@@ -163,8 +172,9 @@ def run_bulk_action(site: Site, *, action: BulkAction) -> BulkAction:
                 )
                 if not batch:
                     break
+                last = batch[-1].pk  # before the handler: a deleted contact has no pk
                 outcomes = handler(site, action=action, contacts=batch)
-                _tally(action, outcomes, len(batch), last=batch[-1].pk)
+                _tally(action, outcomes, len(batch), last=last)
                 segments.contacts_changed(site)
     except Exception as error:
         action.status, action.finished_at = JobStatus.FAILED, timezone.now()

@@ -20,3 +20,7 @@ class SegmentError(DomainError):
 
 class BulkActionError(DomainError):
     pass
+
+
+class ExportError(DomainError):
+    pass

@@ -1,7 +1,18 @@
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
-from contacts.models import ConsentEvent, Contact, Form, UnsubscribeReason
+from contacts.models import (
+    BulkAction,
+    BulkActionKind,
+    ConsentEvent,
+    Contact,
+    Export,
+    Form,
+    JobStatus,
+    UnsubscribeReason,
+)
+from contacts.segments import count, describe
 from contacts.selectors import explain, offer_ids_held
 from creatorhub.api.serializers import StrictFieldsMixin, StrictSerializer
 from creatorhub.explanations import flags_of
@@ -190,3 +201,122 @@ class FormSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def get_public_url(self, form) -> str:
         return f"{settings.SITE_URL.rstrip('/')}/f/{self.context['site'].slug}/{form.slug}/"
+
+
+class SegmentSerializer(serializers.Serializer):
+    """A default segment (`id` all, customers or subscribed) or a saved one (`id` a number)."""
+
+    id = serializers.CharField(source="key")
+    name = serializers.CharField()
+    filters = serializers.JSONField()
+    description = serializers.SerializerMethodField(help_text="The filters in words, one phrase each.")
+    is_default = serializers.SerializerMethodField()
+    count = serializers.SerializerMethodField(
+        help_text="How many contacts it matches (kept for up to a minute: counts of big sites are cached)."
+    )
+
+    def get_description(self, segment) -> list[str]:
+        return describe(segment.filters)
+
+    def get_is_default(self, segment) -> bool:
+        return segment.saved is None
+
+    def get_count(self, segment) -> int:
+        return count(self.context["site"], filters=segment.filters)
+
+
+class SegmentInput(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    filters = serializers.JSONField(help_text='{"all": [filter or {"any": [filter, …]}, …]}')
+
+
+class SegmentUpdateInput(StrictSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    filters = serializers.JSONField(required=False)
+
+
+class PreviewInput(StrictSerializer):
+    filters = serializers.JSONField()
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class SelectionInput(StrictSerializer):
+    """Chosen contacts (`contact_ids`), or all that a segment matches (`segment`, and/or `filters` on
+    top, with `search`)."""
+
+    contact_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10_000)
+    segment = serializers.CharField(max_length=20, required=False)
+    filters = serializers.JSONField(required=False)
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate(self, data):
+        if bool(data.get("contact_ids")) == bool({"segment", "filters"} & set(data)):
+            raise serializers.ValidationError("Give `contact_ids`, or a `segment` and/or `filters`.")
+        return data
+
+
+class BulkActionInput(SelectionInput):
+    kind = serializers.ChoiceField(choices=BulkActionKind.choices)
+    tag = serializers.CharField(max_length=100, required=False, help_text="For add_tag and remove_tag.")
+    consent = serializers.CharField(
+        max_length=300, required=False, help_text="For subscribe: how these contacts gave their consent."
+    )
+    offer = serializers.IntegerField(required=False, help_text="For revoke_offer: the offer's id.")
+
+
+class BulkActionSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+
+    class Meta:
+        model = BulkAction
+        fields = [
+            "id",
+            "kind",
+            "params",
+            "description",
+            "status",
+            "total",
+            "done",
+            "changed",
+            "skipped",
+            "skipped_reasons",
+            "error",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    download_url = serializers.SerializerMethodField(help_text="The CSV file, once the export is done.")
+
+    class Meta:
+        model = Export
+        fields = [
+            "id",
+            "segment_name",
+            "status",
+            "total",
+            "written",
+            "error",
+            "download_url",
+            "created_by",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, export) -> str | None:
+        if export.status != JobStatus.DONE:
+            return None
+        path = reverse(
+            "contacts-api:export-download", kwargs={"site": self.context["site"].slug, "pk": export.pk}
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path

@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from contacts import bulk
-from contacts.models import BulkAction
+from contacts import bulk, exports
+from contacts.models import BulkAction, Export
 from creatorhub.tasks import SiteTask
 
 
@@ -13,3 +13,11 @@ def run_bulk_action_task(site, action_id: int) -> str:
     if action is None:
         return "gone"
     return bulk.run_bulk_action(site, action=action).status
+
+
+@shared_task(base=SiteTask, acks_late=True)
+def run_export_task(site, export_id: int) -> str:
+    export = Export.objects.filter(pk=export_id).first()
+    if export is None:
+        return "gone"
+    return exports.run_export(site, export=export).status

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contacts import views
+from contacts import export_views, views
 
 urlpatterns = [
     path("contacts/", views.ContactListView.as_view(), name="contacts"),
@@ -19,4 +19,8 @@ urlpatterns = [
     path("forms/new/", views.FormCreateView.as_view(), name="form-create"),
     path("forms/<int:pk>/", views.FormEditView.as_view(), name="form-edit"),
     path("forms/<int:pk>/archive/", views.FormArchiveView.as_view(), name="form-archive"),
+    path("exports/", export_views.ExportListView.as_view(), name="exports"),
+    path("exports/new/", export_views.ExportCreateView.as_view(), name="export-create"),
+    path("exports/<int:pk>/", export_views.ExportDetailView.as_view(), name="export-detail"),
+    path("exports/<int:pk>/download/", export_views.ExportDownloadView.as_view(), name="export-download"),
 ]
