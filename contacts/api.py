@@ -39,7 +39,7 @@ from contacts.serializers import (
     CountSerializer,
     ExportSerializer,
     FormSerializer,
-    PreviewInput,
+    SegmentPreviewInput,
     SegmentInput,
     SegmentSerializer,
     SegmentUpdateInput,
@@ -284,11 +284,11 @@ class SegmentViewSet(SiteViewSet):
         services.delete_segment(self.site, segment=self._saved(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=PreviewInput, responses=CountSerializer)
+    @extend_schema(request=SegmentPreviewInput, responses=CountSerializer)
     @action(detail=False, methods=["post"])
     def preview(self, request, site):
         """How many contacts `filters` (and `search`) match, before saving them."""
-        data = self.valid_input(PreviewInput)
+        data = self.valid_input(SegmentPreviewInput)
         filters = segments.clean(self.site, data["filters"])
         return Response({"count": segments.count(self.site, filters=filters, search=data["search"])})
 

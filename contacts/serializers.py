@@ -235,7 +235,7 @@ class SegmentUpdateInput(StrictSerializer):
     filters = serializers.JSONField(required=False)
 
 
-class PreviewInput(StrictSerializer):
+class SegmentPreviewInput(StrictSerializer):
     filters = serializers.JSONField()
     search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
