@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, DurationField, Q, Value, When
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -76,12 +76,20 @@ def record_events(site: Site, events: list[NewEvent]) -> int:
 
 
 def _advance_last_activity(latest: dict[int, datetime]) -> None:
+    """One UPDATE for the whole batch: each contact's clock moves to its latest event, when that is
+    more than LAST_ACTIVITY_STEP ahead of it."""
+    if not latest:
+        return
     now = timezone.now()
-    for contact_id, moment in latest.items():
-        moment = min(moment, now)  # an event stamped in the future does not move the clock ahead
-        Contact.objects.filter(pk=contact_id).filter(
-            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=moment - LAST_ACTIVITY_STEP)
-        ).update(last_activity_at=moment)
+    # An event stamped in the future does not move the clock ahead.
+    moment = Case(
+        *(When(pk=pk, then=Value(min(at, now))) for pk, at in latest.items()),
+        output_field=DateTimeField(),
+    )
+    Contact.objects.filter(pk__in=latest).filter(
+        Q(last_activity_at__isnull=True)
+        | Q(last_activity_at__lt=moment - Value(LAST_ACTIVITY_STEP, output_field=DurationField()))
+    ).update(last_activity_at=moment)
 
 
 def record_one(site: Site, *, contact: Contact, kind: str, occurred_at=None, details=None) -> None:
