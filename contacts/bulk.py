@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contacts import segments, services
-from contacts.errors import BulkActionError, ConsentError, SegmentError
+from contacts.errors import BulkActionError, ConsentError, ContactError, SegmentError
 from contacts.models import (
     BulkAction,
     BulkActionKind,
@@ -94,7 +94,7 @@ def clean_selection(site: Site, selection: dict) -> tuple[dict, str]:
 def selected(site: Site, selection: dict) -> QuerySet[Contact]:
     """The contacts of a cleaned selection, as they are now."""
     if "contact_ids" in selection:
-        return Contact.objects.filter(pk__in=selection["contact_ids"])
+        return Contact.objects.filter(site=site, pk__in=selection["contact_ids"])
     return segments.matching(site, filters=selection["filters"], search=selection["search"])
 
 
@@ -132,7 +132,11 @@ def start_bulk_action(
 
 def _clean_params(site: Site, kind: str, params: dict) -> dict:
     if kind in (BulkActionKind.ADD_TAG, BulkActionKind.REMOVE_TAG):
-        names = services.clean_tag_names([params.get("tag", "")])
+        tag = params.get("tag")
+        try:
+            names = services.clean_tag_names([tag]) if isinstance(tag, str) else []
+        except ContactError as error:  # too long
+            raise BulkActionError(error.message, field="tag") from None
         if not names:
             raise BulkActionError("Name the tag.", field="tag")
         return {"tag": names[0]}
@@ -231,7 +235,7 @@ def _subscribe(site: Site, *, action: BulkAction, contacts: list[Contact]) -> Co
             with transaction.atomic():
                 services.subscribe(site, contact=contact, by=_consent(action, action.params["consent"]))
         except ConsentError:
-            outcomes[f"Unsubscribed themselves ({contact.get_unsubscribe_reason_display().lower()})"] += 1
+            outcomes[f"Unsubscribed ({contact.get_unsubscribe_reason_display().lower()})"] += 1
         else:
             outcomes["changed"] += 1
     return outcomes

@@ -24,6 +24,7 @@ creatorhub.explanations), as DESIGN §1 allows.
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -104,7 +105,7 @@ def resolve(key: str) -> ResolvedSegment:
     if key in DEFAULT_SEGMENTS:
         default = DEFAULT_SEGMENTS[key]
         return ResolvedSegment(default.key, default.name, default.filters)
-    saved = Segment.objects.filter(pk=int(key)).first() if key.isdigit() else None
+    saved = Segment.objects.filter(pk=int(key)).first() if key.isascii() and key.isdigit() else None
     if saved is None:
         raise SegmentError(f"No segment {key!r} on this site.", field="segment")
     return ResolvedSegment(str(saved.pk), saved.name, saved.filters, saved)
@@ -123,7 +124,12 @@ def clean(site: Site, filters) -> dict:
         raise SegmentError(f"At most {MAX_ITEMS} filters.", field="filters")
     cleaned = []
     for n, item in enumerate(items, start=1):
-        if isinstance(item, dict) and set(item) == {"any"}:
+        if isinstance(item, dict) and "any" in item:
+            if set(item) != {"any"}:
+                raise SegmentError(
+                    f'Filter {n}: an OR group is an object {{"any": [filter, …]}} and nothing else.',
+                    field="filters",
+                )
             group = item["any"]
             if not isinstance(group, list) or not group or len(group) > MAX_ITEMS:
                 raise SegmentError(
@@ -142,10 +148,10 @@ def _clean_filter(site: Site, item, where: str) -> dict:
     if not isinstance(item, dict):
         refuse('give an object {"field", "op", "value"}.')
     field, op = item.get("field"), item.get("op")
-    if field not in FIELDS:
+    if not isinstance(field, str) or field not in FIELDS:
         refuse(f"unknown field {field!r}; use one of {', '.join(FIELDS)}.")
     label, ops = FIELDS[field]
-    if op not in ops:
+    if not isinstance(op, str) or op not in ops:
         refuse(f"{label.lower()} takes the operator {' or '.join(map(repr, ops))}, not {op!r}.")
     allowed = {"field", "op", "value", "reason"} if field == "status" else {"field", "op", "value"}
     if set(item) - allowed:
@@ -183,7 +189,7 @@ def _clean_filter(site: Site, item, where: str) -> dict:
 
 def _own_id(site: Site, field: str, value, refuse) -> int:
     model = {"offer": apps.get_model("offers", "Offer"), "tag": Tag, "form": Form}[field]
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"[0-9]+", str(value)):
         refuse(f"give the {field}'s id.")
     if not model.objects.filter(site=site, pk=int(value)).exists():
         refuse(f"no {field} with id {value} on this site.")
@@ -263,7 +269,7 @@ def _day_bounds(site: Site, value: str | int) -> tuple[datetime, datetime]:
 
 def matching(site: Site, *, filters: dict, search: str = "") -> QuerySet[Contact]:
     """The contacts that cleaned `filters` match, narrowed by the Contacts tab's search box."""
-    contacts = Contact.objects.filter(condition(site, filters))
+    contacts = Contact.objects.filter(site=site).filter(condition(site, filters))
     search = search.strip()[:MAX_SEARCH]
     if search:
         contacts = contacts.filter(_compile(site, {"field": "search", "op": "contains", "value": search}))

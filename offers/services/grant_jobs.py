@@ -31,7 +31,8 @@ def _clean_target(site: Site, target: dict) -> tuple[dict, int | None]:
         try:
             selection, words = bulk.clean_selection(site, given)
         except DomainError as error:
-            raise GrantError(error.message, field="segment") from None
+            field = error.field if error.field in SELECTION else "segment"  # "filters" when they are wrong
+            raise GrantError(error.message, field=field) from None
         return {**selection, "segment": str(given.get("segment", "all")), "description": words}, None
     if len(given) != 1 or not set(given) <= {"contact_ids", "emails"}:
         raise GrantError("Give exactly one of contact_ids, emails or segment.", field="target")

@@ -1,0 +1,142 @@
+"""SPEC §3: each segment shows its count. Counts are cached per site, filters and search, and
+`contacts_changed(site)` makes the next count fresh once the change commits (DESIGN §3)."""
+
+import pytest
+from django.db import transaction
+from django_scopes import scope
+
+from contacts import bulk, segments, services
+from contacts.models import SubscriptionStatus
+from tests.factories import ContactFactory
+
+SUBSCRIBED = {"all": [{"field": "status", "op": "is", "value": "subscribed"}]}
+EVERYONE = {"all": []}
+
+
+def subscriber(site, email):
+    return ContactFactory(site=site, email=email, subscription_status=SubscriptionStatus.SUBSCRIBED)
+
+
+@pytest.fixture
+def people(site, other_site):
+    """Three subscribers and two others here; one subscriber on the other site."""
+    for email in ("ana@example.com", "anabel@example.com", "bo@example.com"):
+        subscriber(site, email)
+    ContactFactory(site=site, email="cy@example.com", is_customer=True)
+    ContactFactory(site=site, email="di@example.com")
+    subscriber(other_site, "ana@example.com")
+
+
+def count(site, filters, search=""):
+    with scope(site=site):
+        return segments.count(site, filters=segments.clean(site, filters), search=search)
+
+
+def changed(site, capture):
+    """What the dashboard does after changing contacts: forget the counts once the change commits."""
+    with scope(site=site), capture(execute=True):
+        segments.contacts_changed(site)
+
+
+@pytest.mark.parametrize(
+    ("filters", "search", "expected"),
+    [
+        (EVERYONE, "", 5),
+        (SUBSCRIBED, "", 3),
+        (SUBSCRIBED, "ana", 2),
+        ({"all": [{"field": "customer", "op": "is", "value": True}]}, "", 1),
+        ({"all": [{"any": [SUBSCRIBED["all"][0], {"field": "customer", "op": "is", "value": True}]}]}, "", 4),
+        ({"all": [{"field": "active_customer", "op": "is", "value": False}]}, "example", 5),
+    ],
+)
+def test_a_count_is_the_number_of_contacts_matching(site, people, filters, search, expected):
+    with scope(site=site):
+        cleaned = segments.clean(site, filters)
+        matched = segments.matching(site, filters=cleaned, search=search).count()
+    assert count(site, filters, search) == matched == expected
+
+
+def test_a_second_count_runs_no_query(site, people, django_assert_num_queries):
+    with scope(site=site):
+        with django_assert_num_queries(1):
+            assert segments.count(site, filters=SUBSCRIBED) == 3
+        with django_assert_num_queries(0):
+            assert segments.count(site, filters=SUBSCRIBED) == 3
+
+
+def test_a_cached_count_stays_until_contacts_change(site, people, django_capture_on_commit_callbacks):
+    assert count(site, SUBSCRIBED) == 3
+    subscriber(site, "eve@example.com")
+    assert count(site, SUBSCRIBED) == 3  # cached: the change was not announced
+    changed(site, django_capture_on_commit_callbacks)
+    assert count(site, SUBSCRIBED) == 4
+
+
+def test_contacts_changed_takes_effect_once_the_change_commits(
+    site, people, django_capture_on_commit_callbacks
+):
+    assert count(site, EVERYONE) == 5
+    with scope(site=site), django_capture_on_commit_callbacks() as callbacks:
+        ContactFactory(site=site)
+        segments.contacts_changed(site)
+        assert segments.count(site, filters=EVERYONE) == 5  # not committed yet
+    for callback in callbacks:
+        callback()
+    assert count(site, EVERYONE) == 6
+
+
+def test_a_change_rolled_back_keeps_the_cached_count(site, people, django_capture_on_commit_callbacks):
+    assert count(site, EVERYONE) == 5
+    with scope(site=site), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                segments.contacts_changed(site)
+                raise RuntimeError("the change failed")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert count(site, EVERYONE) == 5
+
+
+def test_each_search_has_a_count_of_its_own(site, people):
+    assert count(site, SUBSCRIBED) == 3
+    assert count(site, SUBSCRIBED, search="ANA") == 2
+    assert count(site, SUBSCRIBED, search="  ana ") == 2
+    assert count(site, SUBSCRIBED, search="bo@") == 1
+
+
+def test_another_sites_counts_are_separate(site, other_site, people, django_capture_on_commit_callbacks):
+    assert (count(site, SUBSCRIBED), count(other_site, SUBSCRIBED)) == (3, 1)
+    subscriber(site, "eve@example.com")
+    subscriber(other_site, "eve@example.com")
+    changed(site, django_capture_on_commit_callbacks)
+    assert (count(site, SUBSCRIBED), count(other_site, SUBSCRIBED)) == (4, 1)  # only this site's are fresh
+    changed(other_site, django_capture_on_commit_callbacks)
+    assert count(other_site, SUBSCRIBED) == 2
+
+
+def test_saved_segment_counts_are_cached_and_refreshed_like_the_default_ones(
+    site, people, django_capture_on_commit_callbacks
+):
+    with scope(site=site):
+        saved = services.create_segment(
+            site, name="Anas", filters={"all": [{"field": "search", "op": "contains", "value": "ana"}]}
+        )
+        filters = segments.resolve(str(saved.pk)).filters
+    assert count(site, filters) == 2
+    ContactFactory(site=site, email="ana.b@example.com")
+    assert count(site, filters) == 2
+    changed(site, django_capture_on_commit_callbacks)
+    assert count(site, filters) == 3
+
+
+def test_a_bulk_action_makes_the_next_count_fresh(site, people, django_capture_on_commit_callbacks):
+    with scope(site=site):
+        (vip,) = services.tags_named(site, ["VIP"])
+    tagged = {"all": [{"field": "tag", "op": "has", "value": vip.pk}]}
+    assert count(site, tagged) == 0
+    with scope(site=site), django_capture_on_commit_callbacks(execute=True):
+        bulk.start_bulk_action(
+            site, kind="add_tag", selection={"segment": "subscribed"}, params={"tag": "VIP"}
+        )
+    assert count(site, tagged) == 3
