@@ -239,11 +239,21 @@ def _compile(site: Site, f: dict) -> Q:
         negate = not value
     elif field == "offer":
         access = apps.get_model("offers", "Access")
-        q = Q(Exists(access.objects.filter(contact=OuterRef("pk"), offer_id=value, revoked_at__isnull=True)))
+        q = Q(
+            Exists(
+                access.objects.filter(
+                    site=OuterRef("site"), contact=OuterRef("pk"), offer_id=value, revoked_at__isnull=True
+                )
+            )
+        )
     elif field == "tag":
-        q = Q(Exists(ContactTag.objects.filter(contact=OuterRef("pk"), tag_id=value)))
+        q = Q(Exists(ContactTag.objects.filter(site=OuterRef("site"), contact=OuterRef("pk"), tag_id=value)))
     elif field == "form":
-        q = Q(Exists(FormSubmission.objects.filter(contact=OuterRef("pk"), form_id=value)))
+        q = Q(
+            Exists(
+                FormSubmission.objects.filter(site=OuterRef("site"), contact=OuterRef("pk"), form_id=value)
+            )
+        )
     elif field == "search":
         q = Q(email__icontains=value) | Q(name__icontains=value)
     else:  # added, last_activity
