@@ -2,11 +2,18 @@
 
 from django.urls import path
 
-from contacts import export_views, views
+from contacts import export_views, tab_views, views
 
 urlpatterns = [
     path("contacts/", views.ContactListView.as_view(), name="contacts"),
     path("contacts/new/", views.ContactCreateView.as_view(), name="contact-create"),
+    path("contacts/count/", tab_views.CountView.as_view(), name="contacts-count"),
+    path("contacts/builder/", tab_views.BuilderView.as_view(), name="contacts-builder"),
+    path("contacts/bulk/<slug:kind>/", tab_views.BulkStartView.as_view(), name="contacts-bulk"),
+    path("contacts/actions/<int:pk>/", tab_views.BulkActionView.as_view(), name="bulk-action"),
+    path("contacts/segments/new/", tab_views.SegmentCreateView.as_view(), name="segment-create"),
+    path("contacts/segments/<int:pk>/", tab_views.SegmentEditView.as_view(), name="segment-edit"),
+    path("contacts/segments/<int:pk>/delete/", tab_views.SegmentDeleteView.as_view(), name="segment-delete"),
     path("contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact-detail"),
     path("contacts/<int:pk>/edit/", views.ContactEditView.as_view(), name="contact-edit"),
     path("contacts/<int:pk>/tags/", views.ContactTagsView.as_view(), name="contact-tags"),

@@ -7,7 +7,7 @@ looked up there, so another site's contact or form is a 404. Writes go through c
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
@@ -26,8 +26,8 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.services import Consent
+from contacts.tab_views import ContactListView  # noqa: F401 - mounted by contacts.urls as the tab
 from creatorhub.explanations import timeline_of
-from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 
@@ -43,36 +43,7 @@ ORIGIN_PHRASES = {
 
 
 # -- Contacts -----------------------------------------------------------------------------------------
-
-
-class ContactListView(SitePageMixin, TemplateView):
-    template_name = "app/contacts/list.html"
-    scope_map = {"GET": Scope.CONTACTS_READ}
-
-    def get(self, request, *args, **kwargs):
-        q = request.GET.get("q", "").strip()
-        contacts = Contact.objects.prefetch_related("tags")
-        if q:
-            contacts = contacts.filter(Q(name__icontains=q) | Q(email__icontains=q))
-        status = 200
-        try:
-            page, next_cursor = keyset_page(contacts, cursor=request.GET.get("before", ""))
-        except BadCursor:
-            messages.error(request, "This page link is not valid: here are the newest contacts.")
-            page, next_cursor = keyset_page(contacts)
-            status = 400
-        context = self.get_context_data(
-            contacts=page,
-            q=q,
-            first_url=self.list_url(q=q) if request.GET.get("before") else None,
-            next_url=self.list_url(q=q, before=next_cursor) if next_cursor else None,
-            form=ContactForm(),
-        )
-        return self.render_to_response(context, status=status)
-
-    def list_url(self, **params) -> str:
-        params = {key: value for key, value in params.items() if value}
-        return f"{self.request.path}?{urlencode(params)}" if params else self.request.path
+# The Contacts tab — the list with its segments, filters and actions — is contacts.tab_views.
 
 
 class ContactCreateView(SitePageMixin, TemplateView):
