@@ -46,6 +46,7 @@ def seed(sites: dict, team: dict, stdout) -> None:
             _seed_person(
                 site, email, name, tags, story, newsletter=newsletter, free_class=free_class, owner=owner
             )
+        _seed_segments(site, owner, stdout)
     stdout.write(f"  {len(PEOPLE)} contacts and 2 forms on {site.name}")
 
 
@@ -86,3 +87,32 @@ def _seed_person(site, email, name, tags, story, *, newsletter, free_class, owne
             description="Demo event",
             raw={"demo": True},
         )
+
+
+def _seed_segments(site, owner, stdout):
+    """Three saved segments for the Contacts tab: the customers among the yoga and retreat people (the
+    offers' demo makes them customers), subscribers active in the last 30 days (the activity demo's
+    events), and the addresses that hard-bounced or complained."""
+    yoga, retreat = services.tags_named(site, ["Yoga", "Retreat"])
+    unsubscribed = {"field": "status", "op": "is", "value": "unsubscribed"}
+    saved = {
+        "VIP customers": [
+            {"field": "customer", "op": "is", "value": True},
+            {
+                "any": [
+                    {"field": "tag", "op": "has", "value": yoga.pk},
+                    {"field": "tag", "op": "has", "value": retreat.pk},
+                ]
+            },
+        ],
+        "Engaged subscribers": [
+            {"field": "status", "op": "is", "value": "subscribed"},
+            {"field": "last_activity", "op": "after", "value": 30},
+        ],
+        "Bounced or complained": [
+            {"any": [{**unsubscribed, "reason": "bounced"}, {**unsubscribed, "reason": "complained"}]}
+        ],
+    }
+    for name, items in saved.items():
+        services.create_segment(site, name=name, filters={"all": items}, by_user=owner)
+    stdout.write(f"  {len(saved)} saved segments on {site.name}")
