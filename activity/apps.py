@@ -7,9 +7,9 @@ class ActivityConfig(AppConfig):
 
     def ready(self):
         from activity.feed import contact_timeline
-        from activity.selectors import explain_activity
-        from activity.services import record_one
-        from creatorhub import events, explanations
+        from activity.selectors import activity_of, explain_activity
+        from activity.services import anonymise_activity, record_one
+        from creatorhub import events, explanations, personal_data
 
         events.open_door(record_one)
         # What the contacts app says of a contact, without importing this app (creatorhub.explanations).
@@ -17,6 +17,7 @@ class ActivityConfig(AppConfig):
         explanations.register_flag("is_active_customer", active_customer_flags)
         explanations.register_timeline(contact_timeline)
         explanations.register_condition("active_customer", active_customers_today)
+        personal_data.register("activity", export=activity_of, erase=anonymise_activity)
 
 
 def active_customers_today(site):

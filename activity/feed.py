@@ -23,7 +23,7 @@ def sentence(event: ActivityEvent, *, who: str | None = None) -> str:
     """What the contact did, in a sentence; `who` defaults to the contact's name (or email). The details
     recorded by the member area, forms and purchases name the lesson, course, form or offer; events from
     the API may not, and get the plain sentence of their kind."""
-    who = who or event.contact.display_name
+    who = who or (event.contact.display_name if event.contact_id else "A deleted contact")
     details = event.details or {}
     kind = event.kind
     if kind == ActivityKind.LOGIN:

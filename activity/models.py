@@ -28,7 +28,12 @@ NOT_ACTIVITY = frozenset({ActivityKind.OFFER_GRANTED})
 class ActivityEvent(SiteOwned):
     """Something a contact did, at the time it happened (`occurred_at`), recorded at `recorded_at`."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activity_events")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, related_name="activity_events"
+    )  # None once the contact is deleted: the event stays for the site's figures, under `anonymous_id`
+    anonymous_id = models.CharField(
+        max_length=32, blank=True, help_text="Set when the contact was deleted: one random id per person."
+    )
     kind = models.CharField(max_length=40, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)

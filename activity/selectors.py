@@ -130,3 +130,12 @@ def explain_activity(contact: Contact, day: date | None = None) -> dict:
         )
     record = {"type": "activity_event", "id": latest.pk} if latest else {"type": "contact", "id": contact.pk}
     return {"value": is_customer and latest is not None, "reason": reason, "record": record}
+
+
+def activity_of(contact: Contact) -> list[dict]:
+    """The contact's activity, oldest first, for their data export (creatorhub.personal_data)."""
+    return list(
+        ActivityEvent.objects.filter(contact=contact)
+        .order_by("occurred_at", "id")
+        .values("kind", "occurred_at", "recorded_at", "details")
+    )

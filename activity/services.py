@@ -274,3 +274,9 @@ def _stored_alone(snapshot: UsageSnapshot) -> bool:
         logger.exception("Usage of site %s on %s failed", snapshot.site.slug, snapshot.day)
         return False
     return True
+
+
+def anonymise_activity(contact: Contact, anonymous_id: str) -> None:
+    """A deleted contact's events stay, for the site's counts and feed, with nothing that names them:
+    no contact, no details, only `anonymous_id` (registered with creatorhub.personal_data)."""
+    ActivityEvent.objects.filter(contact=contact).update(contact=None, anonymous_id=anonymous_id, details={})

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from contacts import bulk, exports, segments, services
+from contacts import bulk, exports, segments, selectors, services
 from contacts.errors import SegmentError
 from contacts.export_views import download_response
 from contacts.models import (
@@ -39,8 +39,8 @@ from contacts.serializers import (
     CountSerializer,
     ExportSerializer,
     FormSerializer,
-    SegmentPreviewInput,
     SegmentInput,
+    SegmentPreviewInput,
     SegmentSerializer,
     SegmentUpdateInput,
     SelectionInput,
@@ -112,7 +112,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
         "PATCH": Scope.CONTACTS_WRITE,
         "DELETE": Scope.CONTACTS_WRITE,
     }
-    action_scopes = {"tags": {"POST": Scope.CONTACTS_TAG}}
+    action_scopes = {"tags": {"POST": Scope.CONTACTS_TAG}, "personal_data": {"GET": Scope.EXPORTS_RUN}}
 
     def safely_get_queryset(self, queryset):
         if self.action != "list":
@@ -201,6 +201,12 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
         self.keyset_field = "occurred_at"
         page = self.paginate_queryset(events)
         return self.get_paginated_response(ConsentEventSerializer(page, many=True).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"], url_path="personal-data")
+    def personal_data(self, request, site, pk):
+        """Everything the site holds about the contact (for an access request), as JSON."""
+        return Response(selectors.personal_data(self.get_object()))
 
     def _detail(self, contact):
         fresh = self.get_queryset().get(pk=contact.pk)

@@ -5,10 +5,13 @@ from contacts.models import (
     ConsentSource,
     Contact,
     ContactOrigin,
+    DeliveryEvent,
+    FormSubmission,
     SubscriptionStatus,
     UnsubscribeReason,
 )
 from creatorhub.explanations import extra_explanations
+from creatorhub.personal_data import export_of
 
 
 def contact_by_email(email: str) -> Contact | None:
@@ -97,3 +100,52 @@ def _customer_cause(contact: Contact) -> tuple[str, dict]:
 
 def offer_ids_held(contact: Contact) -> list[int]:
     return sorted({a.offer_id for a in contact.accesses.all() if a.revoked_at is None})
+
+
+def personal_data(contact: Contact) -> dict:
+    """Everything the site holds about the contact, for an access request: their profile, tags,
+    consent history, form submissions and providers' delivery reports, then what the rooms above
+    hold (creatorhub.personal_data: accesses, purchases, emails, activity)."""
+    return {
+        "contact": {
+            "id": contact.pk,
+            "email": contact.email,
+            "name": contact.name,
+            "fields": contact.fields,
+            "subscription_status": contact.subscription_status,
+            "unsubscribe_reason": contact.unsubscribe_reason,
+            "is_customer": contact.is_customer,
+            "origin": contact.origin,
+            "created_at": contact.created_at,
+            "last_activity_at": contact.last_activity_at,
+            "member_last_login_at": contact.member_last_login_at,
+            "has_member_password": bool(contact.member_password),
+        },
+        "tags": sorted(tag.name for tag in contact.tags.all()),
+        "consent_events": list(
+            ConsentEvent.objects.filter(contact=contact)
+            .order_by("occurred_at", "id")
+            .values(
+                "occurred_at",
+                "from_status",
+                "from_reason",
+                "to_status",
+                "to_reason",
+                "source",
+                "note",
+                "ip",
+                "user_agent",
+            )
+        ),
+        "form_submissions": list(
+            FormSubmission.objects.filter(contact=contact)
+            .order_by("submitted_at", "id")
+            .values("form__name", "submitted_at", "ip", "user_agent")
+        ),
+        "delivery_events": list(
+            DeliveryEvent.objects.filter(contact=contact)
+            .order_by("received_at", "id")
+            .values("provider", "event_type", "recipient", "description", "occurred_at", "received_at")
+        ),
+        **export_of(contact),
+    }

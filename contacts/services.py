@@ -4,6 +4,7 @@ Every change of subscription status goes through `_change_status`, which locks t
 transition against SPEC §2, and writes the consent event in the same transaction.
 """
 
+import uuid
 from dataclasses import dataclass
 from functools import partial
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +33,7 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.selectors import contact_by_email
-from creatorhub import events
+from creatorhub import events, personal_data
 from creatorhub.models import Site
 from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
@@ -155,9 +157,14 @@ def update_contact(
 
 @transaction.atomic
 def delete_contact(site: Site, *, contact: Contact) -> None:
-    """Deletes the contact with their consent events, tags and form submissions."""
+    """Deletes the contact and erases their personal data everywhere: their consent events, tags, form
+    submissions and providers' delivery reports go with them; the rooms above delete or anonymise what
+    they hold (creatorhub.personal_data), so activity counts and purchases stay right without them."""
     _check_site(site, contact)
+    personal_data.erase(contact, uuid.uuid4().hex)
+    DeliveryEvent.objects.filter(Q(contact=contact) | Q(recipient__lower=contact.email.lower())).delete()
     contact.delete()
+    segments.contacts_changed(site)
 
 
 def clean_tag_names(names) -> list[str]:

@@ -26,6 +26,11 @@ urlpatterns = [
     path("forms/new/", views.FormCreateView.as_view(), name="form-create"),
     path("forms/<int:pk>/", views.FormEditView.as_view(), name="form-edit"),
     path("forms/<int:pk>/archive/", views.FormArchiveView.as_view(), name="form-archive"),
+    path(
+        "contacts/<int:pk>/personal-data/",
+        export_views.PersonalDataView.as_view(),
+        name="contact-personal-data",
+    ),
     path("exports/", export_views.ExportListView.as_view(), name="exports"),
     path("exports/new/", export_views.ExportCreateView.as_view(), name="export-create"),
     path("exports/<int:pk>/", export_views.ExportDetailView.as_view(), name="export-detail"),

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template import TemplateSyntaxError
 from django.utils import timezone
 
@@ -251,3 +252,22 @@ def _fail(email: OutboundEmail, error: str) -> str:
     email.save(update_fields=["status", "error", "attempts", "message_id"])
     logger.warning("Email %s failed: %s", email.pk, error)
     return "failed"
+
+
+def forget_recipient(contact: Contact, anonymous_id: str) -> None:
+    """A deleted contact's emails stay in the log as what was sent and when, without their address,
+    subject or data; those still queued are not sent (registered with creatorhub.personal_data)."""
+    theirs = OutboundEmail.objects.filter(Q(contact=contact) | Q(to_email__lower=contact.email.lower()))
+    theirs.filter(status=EmailStatus.QUEUED).update(
+        status=EmailStatus.SUPPRESSED, error="Not sent: the contact was deleted."
+    )
+    theirs.update(to_email="", subject="", context={}, contact=None)
+
+
+def emails_of(contact: Contact) -> list[dict]:
+    """The automated emails sent to the contact, for their data export."""
+    return list(
+        OutboundEmail.objects.filter(contact=contact)
+        .order_by("created_at", "id")
+        .values("kind", "to_email", "subject", "status", "created_at", "sent_at")
+    )

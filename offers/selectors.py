@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from contacts.models import Contact
-from offers.models import Access, Lesson, LessonCompletion, Offer, Product
+from offers.models import Access, Lesson, LessonCompletion, Offer, Product, Purchase
 
 
 def _live_accesses(contact: Contact) -> QuerySet[Access]:
@@ -82,3 +82,24 @@ def library_of(contact: Contact) -> list[HeldOffer]:
         )
         for access in accesses
     ]
+
+
+def offers_data_of(contact: Contact) -> dict:
+    """What the offers room holds about the contact, for their data export (creatorhub.personal_data)."""
+    return {
+        "accesses": list(
+            Access.objects.filter(contact=contact)
+            .order_by("created_at", "id")
+            .values("offer__title", "source", "created_at", "revoked_at")
+        ),
+        "purchases": list(
+            Purchase.objects.filter(contact=contact)
+            .order_by("created_at", "id")
+            .values("offer__title", "email", "amount", "currency", "created_at")
+        ),
+        "lessons_completed": list(
+            LessonCompletion.objects.filter(contact=contact)
+            .order_by("completed_at", "id")
+            .values("lesson__title", "lesson__product__title", "completed_at")
+        ),
+    }

@@ -230,7 +230,7 @@ def test_admin_deletes_a_contact_after_confirming(client, site, admin, contact):
     client.force_login(admin)
     confirm = client.get(url(site, contact, "delete/"))
     assert confirm.status_code == 200
-    assert "Delete lea@example.net? This deletes their consent history too." in text(confirm)
+    assert "Delete lea@example.net? This erases their personal data everywhere" in text(confirm)
     assert state(site, contact) is not None  # looking is not deleting
     response = client.post(url(site, contact, "delete/"))
     assert response.status_code == 302
