@@ -344,3 +344,72 @@ class Export(SiteOwned):
 
     def __str__(self):
         return f"Export of {self.segment_name} ({self.status})"
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "Waiting for its columns to be checked"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Import(SiteOwned):
+    """A CSV of contacts, uploaded or pasted: its columns are matched to contact fields (a draft until
+    someone checks them), then one Celery job adds and updates the contacts in one transaction
+    (contacts.imports). Rows that cannot be imported are kept as ImportRowError, with their number."""
+
+    file = models.FileField(upload_to="imports/", blank=True, help_text="Deleted once the import is done.")
+    filename = models.CharField(max_length=255, help_text="The name of the uploaded file, or “Pasted text”.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    encoding = models.CharField(max_length=20, help_text="The text encoding detected: utf-8, utf-16, cp1252…")
+    delimiter = models.CharField(max_length=1, help_text="The delimiter detected: comma, semicolon or tab.")
+    has_header = models.BooleanField(default=True)
+    headers = models.JSONField(default=list, help_text="The names of the file's columns.")
+    mapping = models.JSONField(
+        default=list,
+        help_text="What each column becomes, in order: email, name, first_name, last_name, tags, "
+        "field:<name> or skip.",
+    )
+    exporter = models.CharField(max_length=40, blank=True, help_text="The export recognised: Mailchimp…")
+    subscribe = models.BooleanField(
+        default=False, help_text="Subscribe to marketing emails: raises never subscribed and pending only."
+    )
+    consent = models.CharField(max_length=300, blank=True, help_text="How the people in the file agreed.")
+    tags = models.JSONField(default=list, blank=True, help_text="Tags added to every contact imported.")
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.DRAFT)
+    total = models.PositiveIntegerField(default=0, help_text="Rows read (blank lines aside).")
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0, help_text="Rows not imported: see the errors.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file read.")
+    failure = models.TextField(blank=True, help_text="Why the job stopped, when it failed.")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_related_name = "imports"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at", "-id"], name="import_site_newest")]
+
+    def __str__(self):
+        return f"Import of {self.filename} ({self.status})"
+
+
+class ImportRowError(SiteOwned):
+    """A row of an import that was skipped, and why (SPEC §8: row number, column, message). Rows are
+    numbered as a spreadsheet shows them: the header is row 1."""
+
+    contact_import = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["site", "contact_import", "row"], name="importrowerror_site_row")]

@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
 CONFIRMATION_MAX_AGE_DAYS = envint("CONFIRMATION_MAX_AGE_DAYS", "7")
 # How long a segment's count is kept before it is counted again (contacts.segments).
 SEGMENT_COUNT_SECONDS = envint("SEGMENT_COUNT_SECONDS", "60")
+# The largest file a contact import takes, in bytes (100 MB).
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", "100000000")
 
 # Email service providers' tracking webhooks (bounces, complaints) at /webhooks/<provider>/tracking/,
 # authenticated by django-anymail (contacts/webhooks.py). What an operator sets:
