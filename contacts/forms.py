@@ -375,6 +375,10 @@ def selected_ids(data, *, max_ids: int) -> list[int]:
 class SegmentForm(forms.Form):
     name = forms.CharField(label="Segment name", max_length=100)
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "segment_%s")  # the tab has the "Add contact" form's name too
+        super().__init__(*args, **kwargs)
+
 
 class TagActionForm(forms.Form):
     tag = forms.CharField(
