@@ -123,6 +123,11 @@ def tab_url(site, shown: Shown, **more) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
+def segment_url(site, segment: Segment) -> str:
+    """The tab of a saved segment."""
+    return f"{reverse('contacts', kwargs={'site': site.slug})}?{urlencode({'segment': segment.pk})}"
+
+
 def pluralize(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -268,7 +273,6 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             view_count_text=f"{view_count:,}",
             first_url=tab_url(site, shown) if before else None,
             next_url=tab_url(site, shown, before=next_cursor) if next_cursor else None,
-            tab_url=tab_url(site, shown),
             clear_url=tab_url(site, Shown(shown.segment, NO_FILTERS, shown.q)),
             clear_search_url=tab_url(site, Shown(shown.segment, shown.extra)),
             contact_form=ContactForm(),
@@ -362,7 +366,7 @@ class SegmentCreateView(ContactTabPage):
             else:
                 n = segments.count(request.site, filters=segment.filters)
                 messages.success(request, f"Saved the segment “{segment.name}”: {pluralize(n, 'contact')}.")
-                return redirect(tab_url(request.site, Shown(segment_of(str(segment.pk)), NO_FILTERS)))
+                return redirect(segment_url(request.site, segment))
         return self.render_tab(shown, save_form=form, status=400)
 
 
@@ -384,7 +388,7 @@ class SegmentEditView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         command = request.POST.get("builder", "save")
         if command != "save":  # a button of the builder, without JavaScript
             builder.edit(command, request.POST)
-            return self.render_page(segment, form, builder, draft=True)
+            return self.render_page(segment, form, builder)
         if form.is_valid():
             try:
                 services.update_segment(
@@ -394,15 +398,14 @@ class SegmentEditView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
                 form.add_error("name" if error.field == "name" else None, error.message)
             else:
                 messages.success(request, f"Saved the segment “{segment.name}”.")
-                return redirect(tab_url(request.site, Shown(segment_of(str(segment.pk)), NO_FILTERS)))
+                return redirect(segment_url(request.site, segment))
         segment.refresh_from_db()
-        return self.render_page(segment, form, builder, draft=True, status=400)
+        return self.render_page(segment, form, builder, status=400)
 
-    def render_page(self, segment, form, builder, *, draft=False, status=200):
+    def render_page(self, segment, form, builder, *, status=200):
         context = builder_context(self.request.site, builder, shown=None, draft=True)
         return self.render_to_response(
-            self.get_context_data(segment=segment, form=form, builder_for="segment", draft=draft, **context),
-            status=status,
+            self.get_context_data(segment=segment, form=form, builder_for="segment", **context), status=status
         )
 
 
