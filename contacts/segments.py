@@ -181,7 +181,7 @@ def _clean_filter(site: Site, item, where: str) -> dict:
         if op != "never":
             cleaned["value"] = _day_value(value, refuse)
     else:  # search
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_SEARCH:
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_SEARCH or "\x00" in value:
             refuse(f"search for 1 to {MAX_SEARCH} characters.")
         cleaned["value"] = value.strip()
     return cleaned
@@ -203,9 +203,12 @@ def _day_value(value, refuse) -> str | int:
             refuse("a number of days ago is between 0 and 36,500.")
         return value
     try:
-        return date.fromisoformat(value).isoformat()
+        day = date.fromisoformat(value)
     except (TypeError, ValueError):
         refuse('give a day as "YYYY-MM-DD" or a number of days ago.')
+    if not date(1, 1, 2) <= day <= date(9999, 12, 30):  # its bounds must exist in every time zone
+        refuse("give a day between 0001-01-02 and 9999-12-30.")
+    return day.isoformat()
 
 
 # -- Compiling ------------------------------------------------------------------------------------------
@@ -280,7 +283,7 @@ def _day_bounds(site: Site, value: str | int) -> tuple[datetime, datetime]:
 def matching(site: Site, *, filters: dict, search: str = "") -> QuerySet[Contact]:
     """The contacts that cleaned `filters` match, narrowed by the Contacts tab's search box."""
     contacts = Contact.objects.filter(site=site).filter(condition(site, filters))
-    search = search.strip()[:MAX_SEARCH]
+    search = search.replace("\x00", "").strip()[:MAX_SEARCH]  # PostgreSQL text holds no NUL
     if search:
         contacts = contacts.filter(_compile(site, {"field": "search", "op": "contains", "value": search}))
     return contacts
