@@ -172,7 +172,10 @@ class Condition:
     @classmethod
     def from_data(cls, data, prefix: str, field: str) -> "Condition":
         parts = ("op", "value", "reason", "date", "days")
-        return cls(field=field, **{part: str(data.get(prefix + part, "")).strip()[:200] for part in parts})
+        return cls(
+            field=field,
+            **{part: str(data.get(prefix + part, "")).replace("\x00", "").strip()[:200] for part in parts},
+        )
 
     @classmethod
     def from_filter(cls, f: dict) -> "Condition":

@@ -108,7 +108,7 @@ def segment_of(key: str) -> segments.ResolvedSegment:
 def shown_from(site, data) -> tuple[Shown, str | None]:
     """What the request asks to show and, when its filters cannot be used, why (they are left out)."""
     segment = segment_of(str(data.get("segment", "")).strip())
-    q = str(data.get("q", "")).strip()[: segments.MAX_SEARCH]
+    q = str(data.get("q", "")).replace("\x00", "").strip()[: segments.MAX_SEARCH]
     try:
         extra = filters_from_text(data.get("filters", ""))
         extra = segments.clean(site, extra) if extra is not None else NO_FILTERS

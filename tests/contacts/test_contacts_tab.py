@@ -342,6 +342,31 @@ def test_a_filter_on_another_sites_tag_is_refused(owner_client, site, other_site
     assert f"no tag with id {theirs.pk} on this site" in text(response)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "a\x00b"},
+        {"filters": filters({"field": "search", "op": "contains", "value": "a\x00b"})},
+        {"filters": filters({"field": "tag", "op": "has", "value": 10**30})},
+        {"filters": filters({"field": "added", "op": "after", "value": "9999-12-31"})},
+        {"filters": filters({"field": "added", "op": "before", "value": "0001-01-01"})},
+        {"filters": "1" * 30_000},
+        {"segment": str(10**30)},
+        {"before": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgMTAwMDAwMDAwMDAwMDAwMDAwMDAwMF0="},
+        {"builder": "apply", "c0_0_field": "search", "c0_0_value": "x\x00"},
+        {"builder": "apply", "c0_0_field": "tag", "c0_0_value": "9" * 40},
+        {"builder": "remove:999999999999999999999.1"},
+        {"builder": "or:99999999999999999999", "or99999999999999999999_field": "tag"},
+    ],
+)
+def test_a_hand_made_link_is_never_a_server_error(owner_client, site, world, params):
+    for path in ("", "count/", "builder/", "bulk/delete/"):
+        response = owner_client.get(f"/app/{site.slug}/contacts/{path}", params)
+        assert response.status_code in (200, 302, 400, 404), (path, response.status_code)
+    response = owner_client.post(bulk_url(site, "add_tag"), {**params, "contact_ids": ["1" * 18], "tag": "x"})
+    assert response.status_code in (302, 400, 404)
+
+
 # -- The filter builder -----------------------------------------------------------------------------------
 
 
