@@ -533,6 +533,7 @@ class BulkStartView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             n = segments.matching(site, filters=selected.shown.filters, search=selected.shown.q).count()
         else:
             n = selected.shown.count(site)
+        named = self.named(selected)
         context = self.get_context_data(
             kind=self.kind,
             action=self.action,
@@ -541,6 +542,8 @@ class BulkStartView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             words=words,
             n=n,
             n_text=f"{n:,}",
+            named=named,
+            named_more=n - len(named or []),
             form=form,
             back_url=tab_url(site, selected.shown),
             post_url=export_url(site) if self.kind == "export" else self.request.path,
@@ -549,6 +552,13 @@ class BulkStartView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             else [],
         )
         return self.render_to_response(context, status=status)
+
+    def named(self, selected: Selected, *, up_to: int = 10) -> list[str] | None:
+        """The first chosen contacts by name, to say whom the action is for (None for all matching)."""
+        if selected.ids is None:
+            return None
+        chosen = Contact.objects.filter(pk__in=selected.ids).order_by("-created_at", "-id")[:up_to]
+        return [contact.display_name for contact in chosen]
 
     def render_problem(self, problem: str):
         """The step page with only what is wrong with the selection (a hand-made link), status 400."""

@@ -617,7 +617,7 @@ def test_the_step_page_says_what_the_action_does_to_how_many(owner_client, site,
     assert response.status_code == 200
     page = text(response)
     assert "Add a tag" in page
-    assert "2 selected contacts" in page
+    assert "2 selected contacts Maya Fernandes, Liam O'Connor." in page
     assert "Add the tag to 2 contacts" in page
     assert (
         '<datalist id="existing-tags"><option value="VIP"><option value="Yoga"></datalist>'
@@ -830,6 +830,25 @@ def test_bad_ids_or_an_unknown_action_are_refused(owner_client, site, world):
     assert owner_client.get(bulk_url(site, "paint"), {"contact_ids": [world["maya"].pk]}).status_code == 404
     response = owner_client.get(bulk_url(site, "delete"), {"matching": "1", "filters": "{"})
     assert response.status_code == 400
+
+
+def test_a_large_selection_runs_on_a_worker_and_its_page_polls_until_done(
+    owner_client, site, world, django_capture_on_commit_callbacks
+):
+    with scope(site=site):
+        for n in range(100):
+            ContactFactory(site=site, email=f"many{n}@example.net", created_at=NOW - 60 * DAY)
+    with django_capture_on_commit_callbacks() as queued:  # the worker has not run it yet
+        response = owner_client.post(bulk_url(site, "add_tag"), {"matching": "1", "tag": "Many"})
+    assert len(queued) == 1
+    page = owner_client.get(response["Location"])
+    assert "Add a tag: started for 106 contacts. This page shows its progress." in text(page)
+    assert 'hx-trigger="every 2s"' in page.content.decode()
+    assert "Queued 0 of 106 worked" in text(page)
+    queued[0]()  # the worker's turn
+    page = owner_client.get(response["Location"], headers={"HX-Request": "true"})
+    assert "Done 106 of 106 worked" in text(page)
+    assert "hx-trigger" not in page.content.decode()
 
 
 def test_the_progress_page_answers_htmx_with_its_part_alone(owner_client, site, world):
