@@ -312,8 +312,16 @@ def _generation(site: Site) -> int:
 
 
 def contacts_changed(site: Site) -> None:
-    """Forget the site's cached counts once the current transaction commits."""
-    transaction.on_commit(lambda: cache.set(f"segment-generation:{site.pk}", time.time_ns(), None))
+    """Forget the site's cached counts once the current transaction commits. The contacts services
+    call it for every change of a contact, its status or tags; offers for a change of customers."""
+    transaction.on_commit(lambda: _next_generation(site.pk), robust=True)
+
+
+def _next_generation(site_id: int) -> None:
+    try:
+        cache.incr(f"segment-generation:{site_id}")
+    except ValueError:  # no generation cached yet (or evicted): any new one starts afresh
+        cache.set(f"segment-generation:{site_id}", time.time_ns(), None)
 
 
 # -- Words ----------------------------------------------------------------------------------------------

@@ -106,6 +106,7 @@ def create_contact(
             )
     except IntegrityError:
         raise ContactError(f"A contact with the email {email} exists already.", field="email") from None
+    segments.contacts_changed(site)
     add_tags(site, contact=contact, names=tags)
     if consent is not None:
         subscribe(site, contact=contact, by=consent)
@@ -121,9 +122,11 @@ def get_or_create_contact(site: Site, *, email: str, name: str = "", origin: str
         return contact, False
     try:
         with transaction.atomic():
-            return Contact.objects.create(site=site, email=email, name=name.strip(), origin=origin), True
+            contact = Contact.objects.create(site=site, email=email, name=name.strip(), origin=origin)
     except IntegrityError:
         return contact_by_email(email), False
+    segments.contacts_changed(site)
+    return contact, True
 
 
 @transaction.atomic
@@ -152,6 +155,7 @@ def update_contact(
         changed.append("fields")
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
+        segments.contacts_changed(site)
     return contact
 
 
@@ -204,6 +208,8 @@ def add_tags(site: Site, *, contact: Contact, names) -> list[Tag]:
     ContactTag.objects.bulk_create(
         [ContactTag(site=site, contact=contact, tag=tag) for tag in tags], ignore_conflicts=True
     )
+    if tags:
+        segments.contacts_changed(site)
     return tags
 
 
@@ -212,6 +218,8 @@ def remove_tags(site: Site, *, contact: Contact, names) -> int:
     _check_site(site, contact)
     lowered = [name.lower() for name in clean_tag_names(names)]
     removed, _ = ContactTag.objects.filter(contact=contact, tag__name__lower__in=lowered).delete()
+    if removed:
+        segments.contacts_changed(site)
     return removed
 
 
@@ -253,6 +261,7 @@ def _change_status(site: Site, contact: Contact, *, to: str, reason: str | None,
     )
     contact.subscription_status, contact.unsubscribe_reason = to, reason
     contact.status_changed_at = locked.status_changed_at
+    segments.contacts_changed(site)
     return locked
 
 

@@ -13,6 +13,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from contacts import segments
 from contacts import services as contacts
 from contacts.models import ConsentSource, Contact, ContactOrigin
 from creatorhub import events
@@ -87,6 +88,7 @@ def grant_offer(
     )
     if not was_customer:
         Contact.objects.filter(pk=contact.pk).update(is_customer=True)
+        segments.contacts_changed(site)
     events.contact_did(
         site,
         contact=contact,
@@ -126,6 +128,7 @@ def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
     access.save(update_fields=["revoked_at", "revoked_by"])
     still = Access.objects.filter(contact_id=access.contact_id, revoked_at=None).exists()
     Contact.objects.filter(pk=access.contact_id).update(is_customer=still)
+    segments.contacts_changed(site)
     return access
 
 
@@ -202,6 +205,7 @@ def record_purchase(
             site=site, contact=contact, offer=offer, source=AccessSource.PURCHASE, purchase=purchase
         )
         Contact.objects.filter(pk=contact.pk).update(is_customer=True)
+        segments.contacts_changed(site)
     send_automated(
         site,
         kind=EmailKind.PURCHASE_CONFIRMATION,
