@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from activity.models import NOT_ACTIVITY, ActivityEvent
 from contacts.models import Contact
 from creatorhub.models import Site
+from creatorhub.tenancy import platform_wide
 from offers.models import Access
 
 WINDOW = timedelta(days=30)
@@ -50,7 +50,7 @@ def active_customer_condition(start: datetime, end: datetime) -> Q:
     `last_activity_at` is older than the window (less the step it may lag behind) are left out before
     the events are looked at; a `last_activity_at` inside the window is no proof (it is the recording
     time of an event stamped ahead of it), so the events still decide. Lookups match `site` too, for
-    the indexes that start with it (DESIGN §2). Build it inside a scope or `scopes_disabled()`."""
+    the indexes that start with it (DESIGN §2). Build it inside a scope or `platform_wide()`."""
     in_window = ActivityEvent.objects.filter(
         site=OuterRef("site"), contact=OuterRef("pk"), occurred_at__gt=start, occurred_at__lte=end
     ).exclude(kind__in=NOT_ACTIVITY)
@@ -81,13 +81,13 @@ def usage_by_site(site_days: Iterable[tuple[Site, date]]) -> dict[int, DayUsage]
     figure, so a night costs a few queries per window instead of a few per site.
 
     Audited platform-wide work: it reads every given site's contacts, accesses and events under
-    `scopes_disabled()`, each query naming its sites and grouping by site.
+    `platform_wide()`, each query naming its sites and grouping by site.
     """
     groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
     for site, day in site_days:
         groups[window_of(site, day)].append(site.pk)
     usage = {}
-    with scopes_disabled():
+    with platform_wide(f"nightly usage: counts of {sum(map(len, groups.values()))} sites"):
         for (start, end), site_ids in groups.items():
             contacts = Contact.objects.filter(site__in=site_ids)
             active = _count_by_site(contacts.filter(active_customer_condition(start, end)))

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import Case, DateTimeField, DurationField, Q, Value, When
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from activity.models import (
     NOT_ACTIVITY,
@@ -22,7 +21,7 @@ from activity.selectors import LAST_ACTIVITY_STEP, DayUsage, today_of, usage_by_
 from contacts.models import Contact
 from creatorhub.errors import DomainError
 from creatorhub.models import Site
-from creatorhub.tenancy import site_scope
+from creatorhub.tenancy import platform_wide, site_scope
 
 logger = logging.getLogger(__name__)
 
@@ -235,9 +234,9 @@ def compute_all_usage(*, day: date | None = None, only_missing: bool = False) ->
     its own time zone.
 
     Audited platform-wide work: it lists every site, its snapshots and its unresolved cases, and writes
-    the batches, under `scopes_disabled()`.
+    the batches, under `platform_wide()`.
     """
-    with scopes_disabled():
+    with platform_wide("nightly usage: sites, snapshots and open cases"):
         sites = list(Site.objects.select_related("plan").order_by("pk"))
         days = {site.pk: day or today_of(site) - timedelta(days=1) for site in sites}
         stored = set()
@@ -256,7 +255,7 @@ def compute_all_usage(*, day: date | None = None, only_missing: bool = False) ->
     for start in range(0, len(in_bulk), SNAPSHOT_BATCH):
         batch = in_bulk[start : start + SNAPSHOT_BATCH]
         try:
-            with scopes_disabled(), transaction.atomic():
+            with platform_wide("nightly usage: a batch of snapshots"), transaction.atomic():
                 _write_snapshots(batch)
         except Exception:
             logger.exception("A batch of %s snapshots failed: storing them one by one", len(batch))

@@ -2,7 +2,6 @@
 platform support staff. Sites, plans, usage figures and cases only: never contacts (SPEC §1)."""
 
 from django.shortcuts import get_object_or_404
-from django_scopes import scopes_disabled
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -21,7 +20,7 @@ from activity.support_views import (
 from activity.usage_api import HistoryDaySerializer
 from creatorhub.models import Site, User
 from creatorhub.serializers import PlanSerializer
-from creatorhub.tenancy import site_scope
+from creatorhub.tenancy import platform_wide, site_scope
 
 
 class IsSupportStaff(BasePermission):
@@ -44,7 +43,7 @@ class SupportAPIView(APIView):
     permission_classes = [IsSupportStaff]
 
     def dispatch(self, request, *args, **kwargs):
-        with scopes_disabled():
+        with platform_wide(f"support API {request.method} {request.path}"):
             return super().dispatch(request, *args, **kwargs)
 
 

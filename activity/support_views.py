@@ -10,14 +10,13 @@ from django.db.models import F, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
-from django_scopes import scopes_disabled
 
 from activity.forecast import forecast
 from activity.models import OverageCase, OverageOutcome, OverageStatus
 from activity.services import ActivityError, change_case
 from activity.usage_api import HISTORY_DAYS, chart_context, usage_history
 from creatorhub.models import Site, User
-from creatorhub.tenancy import site_scope
+from creatorhub.tenancy import platform_wide, site_scope
 
 NOT_RESOLVED = ""
 STATUS_FILTERS = [(NOT_RESOLVED, "Not resolved"), *OverageStatus.choices, ("all", "All")]
@@ -39,7 +38,7 @@ class SupportPageMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         if not request.user.is_support:
             raise PermissionDenied("Only platform support staff may see the support pages.")
-        with scopes_disabled():
+        with platform_wide(f"support page {request.path} for {request.user}"):
             response = super().dispatch(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()

@@ -17,7 +17,6 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from activity.models import NOT_ACTIVITY, UsageSnapshot
 from activity.services import compute_all_usage
@@ -25,7 +24,7 @@ from bench.seed import seed
 from creatorhub import services
 from creatorhub.models import Site, User
 from creatorhub.roles import Role
-from creatorhub.tenancy import site_scope
+from creatorhub.tenancy import platform_wide, site_scope
 
 BATCH = 1_000
 BATCHES = 20
@@ -61,7 +60,7 @@ def run(Result) -> list:
 
 def _nightly(Result, sizes: dict) -> list:
     day = timezone.now().date() - timedelta(days=1)
-    with scopes_disabled():
+    with platform_wide("bench: setup and checks"):
         sites = Site.objects.count()
     started = time.perf_counter()
     result = compute_all_usage(day=day)
@@ -75,7 +74,7 @@ def _nightly(Result, sizes: dict) -> list:
         cursor.execute(FLOOR_SQL, params)
         floor_counts = dict(cursor.fetchall())
         floor = time.perf_counter() - started
-    with scopes_disabled():
+    with platform_wide("bench: setup and checks"):
         app_counts = dict(UsageSnapshot.objects.filter(day=day).values_list("site_id", "active_customers"))
     differ = {
         site_id: (count, floor_counts.get(site_id, 0))
@@ -96,7 +95,7 @@ def _nightly(Result, sizes: dict) -> list:
 
 
 def _events_api(Result) -> list:
-    with scopes_disabled():
+    with platform_wide("bench: setup and checks"):
         site = Site.objects.get(slug="act-2")
         user, _ = User.objects.get_or_create(email="bench-owner@example.com")
     with site_scope(site):

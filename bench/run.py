@@ -54,14 +54,13 @@ def bench_api_key_page(repeat: int) -> list[tuple[str, float, float]]:
     """A site endpoint behind an API key: key lookup, site and scope resolution, one keyset page."""
     from django.db import connection
     from django.test import Client
-    from django_scopes import scopes_disabled
 
     from creatorhub import services
     from creatorhub.models import ApiKey, Plan, Site, User
     from creatorhub.roles import Role
-    from creatorhub.tenancy import site_scope
+    from creatorhub.tenancy import platform_wide, site_scope
 
-    with scopes_disabled():
+    with platform_wide("bench: the bench site"):
         site, _ = Site.objects.get_or_create(
             slug="bench-site", defaults={"name": "Bench", "plan": Plan.objects.order_by("price").first()}
         )

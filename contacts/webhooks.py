@@ -17,11 +17,10 @@ from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import QueryDict
-from django_scopes import scopes_disabled
 
 from contacts import services
 from creatorhub.models import Site
-from creatorhub.tenancy import site_scope
+from creatorhub.tenancy import platform_wide, site_scope
 from emails.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def site_of(event) -> Site | None:
         return None
     # Audited platform-wide read: the provider names the message, not the site. A provider message id
     # is given to one email only, so it names one site; two sites would be ambiguous and change nothing.
-    with scopes_disabled():
+    with platform_wide("webhook: the site of a provider message id"):
         emails = OutboundEmail.objects.filter(provider_message_id=event.message_id)
         site_ids = set(emails.values_list("site_id", flat=True)[:2])
     return Site.objects.filter(pk=site_ids.pop()).first() if len(site_ids) == 1 else None

@@ -1,27 +1,27 @@
 """The Django admin, for platform staff. Audited platform-wide access: the admin lists every site's rows,
-so its querysets run with scopes disabled."""
+and deleting a site or a user collects rows of every site, so its views run in `platform_wide()`."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django_scopes import scopes_disabled
 
 from creatorhub.models import ApiKey, Invitation, Membership, Plan, Site, User
+from creatorhub.tenancy import platform_wide
 
 
 class PlatformWideAdmin(admin.ModelAdmin):
     def changeform_view(self, *args, **kwargs):
-        with scopes_disabled():
+        with platform_wide(f"admin: {self.opts.label} form"):
             return super().changeform_view(*args, **kwargs)
 
     def changelist_view(self, *args, **kwargs):
-        with scopes_disabled():
+        with platform_wide(f"admin: {self.opts.label} list"):
             response = super().changelist_view(*args, **kwargs)
             if hasattr(response, "render"):
                 response.render()
             return response
 
     def delete_view(self, *args, **kwargs):
-        with scopes_disabled():
+        with platform_wide(f"admin: {self.opts.label} delete"):
             response = super().delete_view(*args, **kwargs)
             if hasattr(response, "render"):
                 response.render()
@@ -29,7 +29,7 @@ class PlatformWideAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PlatformWideAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "name"]
@@ -46,7 +46,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(PlatformWideAdmin):
     list_display = ["name", "slug", "plan", "created_at"]
     search_fields = ["name", "slug"]
     list_filter = ["plan"]

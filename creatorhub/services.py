@@ -15,7 +15,7 @@ from creatorhub.models import ApiKey, Invitation, Membership, Plan, Site, User
 from creatorhub.roles import Role
 from creatorhub.selectors import hash_secret
 from creatorhub.tasks import send_invitation_email
-from creatorhub.tenancy import ensure_same_site
+from creatorhub.tenancy import ensure_same_site, site_scope
 
 API_KEY_USE_STEP = timedelta(minutes=5)
 
@@ -159,5 +159,6 @@ def record_api_key_use(*, api_key: ApiKey) -> None:
     on every request."""
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_USE_STEP:
-        ApiKey.objects.with_scopes_disabled().filter(pk=api_key.pk).update(last_used_at=now)
+        with site_scope(api_key.site):  # the key's own site, whichever URL it was sent to
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now

@@ -4,6 +4,7 @@ The defaults run the demo on SQLite with eager Celery tasks and emails printed t
 Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -81,6 +82,16 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL row-level security (creatorhub.rls, README "Row-level security"): the role the application's
+# sessions run as (SET ROLE after login), one that owns no table and cannot bypass the policies. Empty:
+# the login user's own rights. `manage.py migrate` still runs as the login user, and prepares this role.
+DATABASE_APP_ROLE = envstr("DATABASE_APP_ROLE", "")
+if DATABASE_APP_ROLE:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE_APP_ROLE):
+        raise ImproperlyConfigured(f"DATABASE_APP_ROLE must be a lower-case name; got {DATABASE_APP_ROLE!r}.")
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_APP_ROLE needs PostgreSQL (row-level security).")
+    DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = DATABASE_APP_ROLE
 
 AUTH_USER_MODEL = "creatorhub.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,21 +6,54 @@ every query on a site-owned model sees that site's rows only. Another site's slu
 another site, is a 404; a role without the scope a method needs is a 403.
 """
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
 from django_scopes import scope
+from django_scopes.state import get_scope
 
 from creatorhub.models import ApiKey, Membership, Site
 from creatorhub.roles import Role, scopes_of
+
+platform_log = logging.getLogger("creatorhub.platform")
+
+_PLATFORM = "_platform"  # the key platform_wide() adds to django-scopes' state, with its reason
 
 
 def site_scope(site: Site | None):
     """Enter one site's scope. An unknown site gets a scope that matches no rows, never all of them
     (django-scopes treats a None value as "no filter")."""
     return scope(site=site if site is not None else [])
+
+
+@contextmanager
+def platform_wide(reason: str):
+    """THE audited door to every site's rows (DESIGN §2: the nightly run, support, the admin, seeding,
+    schema generation, lookups by a secret that names its site). django-scopes is disabled and the
+    database is told so (`app.platform`, creatorhub.rls), and the reason is logged. A bare
+    `scopes_disabled()` lifts the ORM's filter only: under row-level security it reads nothing."""
+    platform_log.info("Platform-wide: %s", reason)
+    with scope(_enabled=False, **{_PLATFORM: reason}):
+        yield
+
+
+def database_tenancy() -> tuple[str, str]:
+    """What the database must see now, as the values of (`app.site_id`, `app.platform`), read from
+    django-scopes' state: a site's scope gives its id; platform_wide() turns platform on; anything else
+    (no scope, site_scope(None), a bare scopes_disabled(), several sites) gives no site at all, so that
+    row-level security shows no site-owned row."""
+    state = get_scope()
+    if not state.get("_enabled", True):
+        return ("", "on") if state.get(_PLATFORM) else ("", "")
+    site = state.get("site")
+    site_id = site.pk if isinstance(site, Site) else site
+    if isinstance(site_id, int) and not isinstance(site_id, bool):
+        return (str(site_id), "")
+    return ("", "")
 
 
 @dataclass(frozen=True)

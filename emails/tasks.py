@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from creatorhub.tasks import SiteTask
+from creatorhub.tenancy import platform_wide
 from emails import services
 from emails.models import EmailStatus, OutboundEmail
 
@@ -30,7 +30,7 @@ def requeue_stale_emails() -> int:
     Audited platform-wide read: the sweep looks at every site's outbox, and each email is then sent
     in its own site's scope.
     """
-    with scopes_disabled():
+    with platform_wide("outbox sweep: queued emails of every site"):
         stale = list(
             OutboundEmail.objects.filter(
                 status=EmailStatus.QUEUED, created_at__lt=timezone.now() - STALE_AFTER

@@ -80,7 +80,7 @@ def test_web_migrates_then_serves_creatorhub_wsgi_with_gunicorn_on_port_8000(ser
     assert shlex.split(serve) == [
         "exec", "gunicorn", "creatorhub.wsgi:application",
         "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-",
-    ]
+    ]  # fmt: skip
     assert web["ports"] == ["8000:8000"]
 
 
@@ -184,6 +184,7 @@ def test_compose_environment_gives_production_settings_over_plain_http(services)
             "DEBUG": s.DEBUG, "ALLOWED_HOSTS": s.ALLOWED_HOSTS, "SITE_URL": s.SITE_URL,
             "DATABASE": [s.DATABASES["default"][key] for key in ("ENGINE", "HOST", "PORT", "NAME")],
             "BROKER": s.CELERY_BROKER_URL, "EAGER": s.CELERY_TASK_ALWAYS_EAGER,
+            "ROLE": s.DATABASES["default"].get("OPTIONS", {}).get("assume_role"),
             "HTTPS_ONLY": [s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],
         }))
     """)
@@ -198,8 +199,25 @@ def test_compose_environment_gives_production_settings_over_plain_http(services)
         "DATABASE": ["django.db.backends.postgresql", "postgres", 5432, "creatorhub"],
         "BROKER": "redis://redis:6379/0",
         "EAGER": False,
+        "ROLE": "creatorhub_app",
         "HTTPS_ONLY": [False, False, False],
     }
+
+
+def test_the_app_runs_as_a_role_of_its_own_and_migrate_as_the_tables_owner(services):
+    """Row-level security binds the app role, not the owner who logs in: web, worker and beat share one
+    environment, and the `migrate` in web's command is creatorhub's, which runs as the login user."""
+    from django.core.management import get_commands
+
+    from creatorhub.management.commands.migrate import Command
+
+    role = services["web"]["environment"]["DATABASE_APP_ROLE"]
+    assert re.fullmatch(r"[a-z_][a-z0-9_]*", role)
+    assert role != services["postgres"]["environment"]["POSTGRES_USER"]
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["DATABASE_APP_ROLE"] == role, name
+    assert get_commands()["migrate"] == "creatorhub"
+    assert Command.__module__ == "creatorhub.management.commands.migrate"
 
 
 def test_modules_named_by_the_commands_are_importable():
@@ -244,7 +262,7 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
     ignored = {
         line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
-    }
+    }  # fmt: skip
     expected = {".venv", "node_modules", ".git", "var", "db.sqlite3", "staticfiles", ".pytest_cache", ".env"}
     assert expected <= ignored
     assert "**/__pycache__" in ignored

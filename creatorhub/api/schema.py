@@ -1,5 +1,6 @@
-from django_scopes import scopes_disabled
 from drf_spectacular.generators import SchemaGenerator
+
+from creatorhub.tenancy import platform_wide
 
 
 class PlatformSchemaGenerator(SchemaGenerator):
@@ -7,5 +8,5 @@ class PlatformSchemaGenerator(SchemaGenerator):
     outside any site (the schema view, `manage.py spectacular` and drf-spectacular's deploy check)."""
 
     def get_schema(self, *args, **kwargs):
-        with scopes_disabled():
+        with platform_wide("OpenAPI schema generation"):
             return super().get_schema(*args, **kwargs)

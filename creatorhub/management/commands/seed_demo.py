@@ -8,10 +8,10 @@ from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django_scopes import scopes_disabled
 
 from creatorhub.models import Membership, Plan, Site, User
 from creatorhub.roles import Role
+from creatorhub.tenancy import platform_wide
 
 DEMO_PASSWORD = "creatorhub-demo"
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         # Audited platform-wide write: the demo spans sites by design.
-        with scopes_disabled():
+        with platform_wide("seed_demo: the demo sites, their teams and the support user"):
             sites, team = {}, {}
             for slug, name, plan in SITES:
                 sites[slug], _ = Site.objects.get_or_create(
