@@ -24,23 +24,21 @@ from creatorhub.serializers import (
     SiteSerializer,
 )
 
+HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.CharField(),
+        "database": serializers.CharField(),
+        "redis": serializers.CharField(),
+    },
+)
+
 
 class HealthView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        responses={
-            200: inline_serializer(
-                "Health",
-                {
-                    "status": serializers.CharField(),
-                    "database": serializers.CharField(),
-                    "redis": serializers.CharField(),
-                },
-            )
-        }
-    )
+    @extend_schema(responses={200: HEALTH, 503: HEALTH})  # 503: the database or Redis does not answer
     def get(self, request):
         checks = {"database": _check_database(), "redis": _check_redis()}
         healthy = all(value in ("ok", "not configured") for value in checks.values())
