@@ -43,3 +43,9 @@ urlpatterns = [
     path("", include("contacts.public_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/, Django's own error answers are in the API's JSON format too (creatorhub.api.errors).
+handler400 = "creatorhub.api.errors.bad_request"
+handler403 = "creatorhub.api.errors.permission_denied"
+handler404 = "creatorhub.api.errors.page_not_found"
+handler500 = "creatorhub.api.errors.server_error"

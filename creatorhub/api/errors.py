@@ -1,8 +1,9 @@
 """The API's error format (SPEC §7): `{"code", "message", "fields"}`, JSON, never HTML."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -18,6 +19,8 @@ class PayloadTooLarge(exceptions.APIException):
 def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):  # Django's limits on a form body
+        exc = exceptions.ParseError(f"The request body is not valid: {exc}")
     elif isinstance(exc, DomainError):
         exc = exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]})
     elif isinstance(exc, Http404):
@@ -45,3 +48,38 @@ def error_body(exc: exceptions.APIException) -> dict:
     detail = exc.detail
     code = getattr(detail, "code", None) or exc.default_code
     return {"code": code, "message": str(detail)}
+
+
+# Django's own error pages (creatorhub.urls: handler400 and the others) answer the API's format under
+# /api/: a URL that names no endpoint (`contacts/0.5/`), a request Django refuses before any view runs,
+# or a crash, so that API clients never get an HTML page.
+
+API_PREFIX = "/api/"
+
+
+def _api_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return _api_error(400, "bad_request", "The request is not valid.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return _api_error(403, "permission_denied", "You may not do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return _api_error(404, "not_found", "Not found: no endpoint or object at this URL.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith(API_PREFIX):
+        return _api_error(500, "error", "The server failed to answer; the error is logged.")
+    return defaults.server_error(request)

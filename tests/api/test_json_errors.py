@@ -1,0 +1,33 @@
+"""Under /api/, every error is the API's JSON format (SPEC §7), also where Django answers before any view
+runs or a parser gives up (found by tests/api/test_schemathesis.py and tests/contacts/test_fuzz_*)."""
+
+import pytest
+
+
+@pytest.fixture
+def owner_client(as_user, owner):
+    return as_user(owner)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sites/ana-yoga/contacts/0.5/", "/api/v1/no-such-endpoint/"])
+def test_an_api_url_that_names_no_endpoint_is_a_json_404(owner_client, path):
+    response = owner_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_page_url_that_names_nothing_is_still_an_html_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_form_body_with_too_many_fields_is_a_json_400(owner_client, site):
+    """Django refuses more than 1,000 fields (DATA_UPLOAD_MAX_NUMBER_FIELDS): a 400, not its HTML page."""
+    body = "&".join(f"contact_ids={i}" for i in range(1001))
+    response = owner_client.post(
+        f"/api/v1/sites/{site.slug}/exports/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
