@@ -81,7 +81,7 @@ def in_segment(view, queryset):
     if "filters" in params:
         try:
             extra = json.loads(params["filters"])
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
             raise ValidationError({"filters": ["Give the filters as JSON."]}) from None
         filters = {"all": filters["all"] + segments.clean(site, extra)["all"]}
     return queryset.filter(segments.condition(site, filters))

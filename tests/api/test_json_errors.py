@@ -31,3 +31,17 @@ def test_a_form_body_with_too_many_fields_is_a_json_400(owner_client, site):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+def test_json_nested_too_deeply_is_a_400(owner_client, site):
+    response = owner_client.post(
+        f"/api/v1/sites/{site.slug}/segments/preview/", "[" * 100_000, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_filters_nested_too_deeply_in_the_query_are_a_400(owner_client, site):
+    response = owner_client.get(f"/api/v1/sites/{site.slug}/contacts/", {"filters": "[" * 100_000})
+    assert response.status_code == 400
+    assert "filters" in response.json()["fields"]
