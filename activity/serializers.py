@@ -97,7 +97,9 @@ class EventsRecordedSerializer(serializers.Serializer):
 
 
 class ActivityEventSerializer(serializers.ModelSerializer):
-    contact_email = serializers.EmailField(source="contact.email", read_only=True)
+    contact_email = serializers.EmailField(
+        source="contact.email", read_only=True, allow_null=True, help_text="None once the contact is deleted."
+    )
     kind = ActivityKindField(read_only=True)
     sentence = serializers.SerializerMethodField(help_text="The event as people read it.")
 

@@ -151,7 +151,7 @@ class TagsSerializer(StrictSerializer):
 
 class ConsentEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
-    form = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    form = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = ConsentEvent
@@ -269,7 +269,7 @@ class BulkActionInput(SelectionInput):
 
 
 class BulkActionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
 
     class Meta:
         model = BulkAction
@@ -293,7 +293,7 @@ class BulkActionSerializer(serializers.ModelSerializer):
 
 
 class ExportSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField(help_text="The CSV file, once the export is done.")
 
     class Meta:

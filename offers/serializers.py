@@ -86,7 +86,7 @@ class GrantInput(StrictSerializer):
 
 class AccessSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="contact.email", read_only=True)
-    granted_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    granted_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
 
     class Meta:
         model = Access
