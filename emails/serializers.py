@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from creatorhub.api.serializers import StrictSerializer
@@ -38,6 +39,7 @@ class EmailTemplateSerializer(serializers.Serializer):
     variables = serializers.ListField(child=serializers.CharField(), help_text="What the template may use.")
 
 
+@extend_schema_serializer(many=False)  # the list action answers one object, not an array of them
 class EmailTemplateListSerializer(serializers.Serializer):
     results = EmailTemplateSerializer(many=True)
     next = serializers.CharField(allow_null=True)

@@ -40,3 +40,12 @@ def test_an_api_key_made_by_an_api_key_shows_no_creator(api_client, site, owner)
     created = api_client.post(f"/api/v1/sites/{site.slug}/api-keys/", {"name": "zapier", "role": "admin"})
     assert created.status_code == 201
     assert created.json()["created_by"] is None
+
+
+def test_the_email_templates_list_is_documented_as_the_one_object_it_answers(schema, as_user, owner, site):
+    listing = schema["paths"]["/api/v1/sites/{site}/email-templates/"]["get"]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EmailTemplateList"
+    }
+    answer = as_user(owner).get(f"/api/v1/sites/{site.slug}/email-templates/").json()
+    assert set(answer) == {"results", "next", "previous"}
