@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -249,6 +249,16 @@ class FormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+SEGMENT_KEY = OpenApiParameter(
+    "id", str, OpenApiParameter.PATH, description="all, customers, subscribed or a saved segment's id."
+)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[SEGMENT_KEY]),
+    partial_update=extend_schema(parameters=[SEGMENT_KEY]),
+    destroy=extend_schema(parameters=[SEGMENT_KEY]),
+)
 class SegmentViewSet(SiteViewSet):
     """The default segments (`all`, `customers`, `subscribed`) and the saved ones, each with its `count`.
     A segment's contacts: `contacts/?segment=<id>`. `preview/` counts filters before they are saved."""

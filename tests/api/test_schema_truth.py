@@ -49,3 +49,10 @@ def test_the_email_templates_list_is_documented_as_the_one_object_it_answers(sch
     }
     answer = as_user(owner).get(f"/api/v1/sites/{site.slug}/email-templates/").json()
     assert set(answer) == {"results", "next", "previous"}
+
+
+def test_a_segment_is_addressed_by_its_key_in_the_schema(schema, as_user, owner, site):
+    retrieve = schema["paths"]["/api/v1/sites/{site}/segments/{id}/"]["get"]
+    [key] = [p for p in retrieve["parameters"] if p["name"] == "id"]
+    assert key["schema"]["type"] == "string"
+    assert as_user(owner).get(f"/api/v1/sites/{site.slug}/segments/customers/").status_code == 200
