@@ -181,6 +181,12 @@ class ConsentEventSerializer(serializers.ModelSerializer):
 
 class FormSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     public_url = serializers.SerializerMethodField()
+    tag_names = serializers.ListField(
+        child=serializers.CharField(max_length=100, allow_blank=True),
+        required=False,
+        max_length=100,
+        help_text="Tags added to everyone who submits.",
+    )
 
     class Meta:
         model = Form
