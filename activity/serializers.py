@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from activity.feed import sentence
 from activity.models import NOT_ACTIVITY, ActivityEvent, ActivityKind
-from creatorhub.api.serializers import StrictSerializer
+from creatorhub.api.serializers import ObjectIdField, StrictSerializer
 
 MAX_EVENTS = 1000
 MAX_DETAILS_CHARS = 2000  # the details of an event, as JSON
@@ -45,7 +45,7 @@ class EventInputSerializer(StrictSerializer):
     email = serializers.CharField(
         max_length=254, required=False, help_text="The email of one of the site's contacts (any case)."
     )
-    contact = serializers.IntegerField(min_value=1, required=False, help_text="A contact's id.")
+    contact = ObjectIdField(required=False, help_text="A contact's id.")
     kind = ActivityKindField(
         help_text="What the contact did (offer_granted is CreatorHub's own, not taken here)."
     )

@@ -14,7 +14,7 @@ from contacts.models import (
 )
 from contacts.segments import count, describe
 from contacts.selectors import explain, offer_ids_held
-from creatorhub.api.serializers import StrictFieldsMixin, StrictSerializer
+from creatorhub.api.serializers import ObjectIdField, StrictFieldsMixin, StrictSerializer
 from creatorhub.explanations import flags_of
 
 MAX_CUSTOM_FIELDS = 50
@@ -254,7 +254,7 @@ class SelectionInput(StrictSerializer):
     """Chosen contacts (`contact_ids`), or all that a segment matches (`segment`, and/or `filters` on
     top, with `search`)."""
 
-    contact_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10_000)
+    contact_ids = serializers.ListField(child=ObjectIdField(), required=False, max_length=10_000)
     segment = serializers.CharField(max_length=20, required=False)
     filters = serializers.JSONField(required=False)
     search = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -271,7 +271,7 @@ class BulkActionInput(SelectionInput):
     consent = serializers.CharField(
         max_length=300, required=False, help_text="For subscribe: how these contacts gave their consent."
     )
-    offer = serializers.IntegerField(required=False, help_text="For revoke_offer: the offer's id.")
+    offer = ObjectIdField(required=False, help_text="For revoke_offer: the offer's id.")
 
 
 class BulkActionSerializer(serializers.ModelSerializer):

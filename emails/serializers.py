@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from creatorhub.api.serializers import StrictSerializer
+from creatorhub.api.serializers import ObjectIdField, StrictSerializer
 from emails.models import EmailKind, OutboundEmail
 from emails.rendering import MAX_BODY, MAX_SUBJECT
 
@@ -53,7 +53,7 @@ class EmailTemplateInputSerializer(StrictSerializer):
 
 
 class PreviewInputSerializer(StrictSerializer):
-    contact = serializers.IntegerField(
+    contact = ObjectIdField(
         required=False, allow_null=True, help_text="One of the site's contacts; the sample contact without."
     )
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from creatorhub.api.serializers import StrictSerializer
+from creatorhub.api.serializers import ObjectIdField, StrictSerializer
 from offers.models import Access, GrantJob, Lesson, Offer, Product, Purchase
 
 
@@ -56,11 +56,11 @@ class OfferInput(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
     currency = serializers.CharField(max_length=3, required=False)
-    products = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=200)
+    products = serializers.ListField(child=ObjectIdField(), required=False, max_length=200)
 
 
 class GrantInput(StrictSerializer):
-    contact_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=100_000)
+    contact_ids = serializers.ListField(child=ObjectIdField(), required=False, max_length=100_000)
     emails = serializers.ListField(
         child=serializers.CharField(max_length=254), required=False, max_length=100_000
     )
@@ -133,11 +133,11 @@ class GrantJobSerializer(serializers.ModelSerializer):
 
 
 class RevokeInput(StrictSerializer):
-    contact_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10_000)
+    contact_ids = serializers.ListField(child=ObjectIdField(), min_length=1, max_length=10_000)
 
 
 class PurchaseInput(StrictSerializer):
-    offer = serializers.IntegerField()
+    offer = ObjectIdField()
     email = serializers.CharField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
