@@ -108,7 +108,13 @@ def bench_activity(repeat: int) -> list[Result]:
     return run(Result)
 
 
-BENCHMARKS = [bench_api_key_page, bench_offers, bench_activity]
+def bench_imports(repeat: int) -> list[Result]:
+    from bench.imports import run
+
+    return run(Result)
+
+
+BENCHMARKS = [bench_api_key_page, bench_offers, bench_activity, bench_imports]
 
 
 def main(argv=None) -> int:

@@ -3,7 +3,8 @@
 from celery import shared_task
 
 from contacts import bulk, exports
-from contacts.models import BulkAction, Export
+from contacts.imports.services import run_import
+from contacts.models import BulkAction, Export, Import
 from creatorhub.tasks import SiteTask
 
 
@@ -21,3 +22,11 @@ def run_export_task(site, export_id: int) -> str:
     if export is None:
         return "gone"
     return exports.run_export(site, export=export).status
+
+
+@shared_task(base=SiteTask, acks_late=True)
+def run_import_task(site, import_id: int) -> str:
+    contact_import = Import.objects.filter(pk=import_id).first()
+    if contact_import is None:
+        return "gone"
+    return run_import(site, contact_import=contact_import).status

@@ -1,10 +1,11 @@
 """Dashboard pages of the contacts app, mounted under /app/<site>/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from contacts import export_views, tab_views, views
 
 urlpatterns = [
+    path("imports/", include("contacts.imports.urls")),
     path("contacts/", views.ContactListView.as_view(), name="contacts"),
     path("contacts/new/", views.ContactCreateView.as_view(), name="contact-create"),
     path("contacts/count/", tab_views.CountView.as_view(), name="contacts-count"),

@@ -182,6 +182,7 @@ SPECTACULAR_SETTINGS = {
         "SubscriptionStatusEnum": "contacts.models.SubscriptionStatus",
         "UnsubscribeReasonEnum": "contacts.models.UnsubscribeReason",
         "RoleEnum": "creatorhub.roles.Role",
+        "ImportStatusEnum": "contacts.models.ImportStatus",
         "BulkActionKindEnum": "contacts.models.BulkActionKind",
         "JobStatusEnum": "contacts.models.JobStatus",
         "EmailKindEnum": "emails.models.EmailKind",

@@ -1,0 +1,134 @@
+"""Contact import at scale, on PostgreSQL: 1,000,000 new contacts (BENCH_IMPORT_ROWS) from a generated
+CSV into a site of the benchmark's own, with every index of the contacts table in place (the trigram
+search indexes included), whatever else the database holds.
+
+- app: the whole job, as a worker runs it — upload (encoding, delimiter, header, mapping), reading and
+  checking every row, COPY into the staging table, the merge, the row errors, the count;
+- floor: the same file through raw SQL only — COPY into a staging table, then one INSERT … ON CONFLICT
+  merge with the same settings and order, and the same cleaning of the GIN pending lists.
+
+Each run commits (the foreign keys are checked then), and its rows are deleted and vacuumed before the
+next, so both meet the same table. The sites are removed at the end.
+"""
+
+import csv
+import os
+import resource
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+from django.core.files import File
+from django.db import connection, transaction
+from django_scopes import scopes_disabled
+
+from contacts.imports import merge
+from contacts.imports.services import run_import, start_import, upload_import
+from creatorhub.models import Plan, Site
+from creatorhub.tenancy import site_scope
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))
+FIRST = (
+    "Ana Ben Chloé Dmitri Emma Farah Gus Hana Ivan Jo Kofi Lena Mateo Nia Omar Priya Quinn Rosa Sven Tariq"
+)
+LAST = "Silva Okafor Dubois Ivanov Schulz Haddad Brown Sato Petrov Kim Mensah Novak García Patel Rossi Walsh"
+FLOOR_MERGE = """
+INSERT INTO contacts_contact AS c (site_id, email, name, fields, subscription_status, unsubscribe_reason,
+    status_changed_at, is_customer, origin, created_at, updated_at, member_password)
+SELECT %(site)s, email, first || ' ' || last, jsonb_build_object('city', city), 'never_subscribed', NULL,
+    now(), false, 'import', now(), now(), ''
+FROM floor_rows ORDER BY lower(email)
+ON CONFLICT (site_id, lower(email)) DO UPDATE SET
+    name = EXCLUDED.name, fields = c.fields || EXCLUDED.fields, updated_at = now()
+"""
+DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "proton.me", "studio.example"]
+
+
+def run(Result) -> list:
+    if connection.vendor != "postgresql":
+        print("  (imports benchmark skipped: it needs PostgreSQL)")
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "contacts.csv"
+        _generate(path, ROWS)
+        size_mb = path.stat().st_size / 1_000_000
+        floor_site, app_site = _site("bench-imports-floor"), _site("bench-imports-app")
+        try:
+            floor = _floor(floor_site, path)
+            _empty(floor_site)
+            app = _app(app_site, path)
+            _empty(app_site)
+        finally:
+            with scopes_disabled():
+                Site.objects.filter(pk__in=[floor_site.pk, app_site.pk]).delete()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"  ({ROWS:,} rows, {size_mb:.1f} MB of CSV; app {ROWS / app:,.0f} rows/s in {app:.1f} s, "
+        f"peak memory {peak:,.0f} MB; floor {ROWS / floor:,.0f} rows/s in {floor:.1f} s)"
+    )
+    return [
+        Result(
+            f"import of {ROWS:,} new contacts (job: parse, COPY, merge)", ROWS / app, ROWS / floor, "rows/s"
+        )
+    ]
+
+
+def _generate(path: Path, rows: int) -> None:
+    first, last = FIRST.split(), LAST.split()
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["Email", "First Name", "Last Name", "City"])
+        for n in range(rows):
+            a, b = first[n % len(first)], last[n // len(first) % len(last)]
+            email = unicodedata.normalize("NFKD", f"{a}.{b}.{n}").encode("ascii", "ignore").decode()
+            writer.writerow([f"{email}@{DOMAINS[n % len(DOMAINS)]}", a, b, "Lisbon" if n % 3 else "Porto"])
+
+
+def _site(slug: str) -> Site:
+    with scopes_disabled():
+        Site.objects.filter(slug=slug).delete()
+        return Site.objects.create(slug=slug, name=slug, plan=Plan.objects.order_by("-price").first())
+
+
+def _app(site: Site, path: Path) -> float:
+    started = time.perf_counter()
+    with path.open("rb") as file, site_scope(site):
+        imp = upload_import(site, file=File(file, name=path.name))
+        start_import(site, contact_import=imp, queue=False)
+        imp = run_import(site, contact_import=imp)
+    elapsed = time.perf_counter() - started
+    assert (imp.status, imp.created_count, imp.skipped_count) == ("done", ROWS, 0), (
+        imp.failure,
+        imp.total,
+        imp.created_count,
+        imp.updated_count,
+        imp.skipped_count,
+    )
+    return elapsed
+
+
+def _floor(site: Site, path: Path) -> float:
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor, path.open(encoding="utf-8") as file:
+        for setting in merge.MERGE_SETTINGS:
+            cursor.execute(setting)
+        cursor.execute(
+            "CREATE TEMP TABLE floor_rows (email text, first text, last text, city text) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY floor_rows FROM STDIN (FORMAT csv, HEADER)") as copy:
+            while chunk := file.read(merge.CHUNK):
+                copy.write(chunk)
+        cursor.execute(FLOOR_MERGE, {"site": site.pk})
+        cursor.execute(merge.GIN_INDEXES)
+        for (index,) in cursor.fetchall():
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+    return time.perf_counter() - started
+
+
+def _empty(site: Site) -> None:
+    """Deletes the site's imported rows and vacuums, so the next run meets the table as it was."""
+    with connection.cursor() as cursor:
+        for table in ("contacts_importrowerror", "contacts_import", "contacts_contact"):
+            cursor.execute(f"DELETE FROM {table} WHERE site_id = %s", [site.pk])
+        cursor.execute("VACUUM ANALYZE contacts_contact")

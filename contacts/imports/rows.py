@@ -1,0 +1,159 @@
+"""A row of an import's file, read with its mapping: the contact it describes, or why it cannot be
+imported, each problem with its row number and column (SPEC §8). A row with any problem is skipped as a
+whole: nothing of it is half-imported."""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, validate_email
+
+from contacts.imports.mapping import EMAIL, FIELD, FIRST_NAME, LAST_NAME, NAME, TAGS
+from contacts.imports.reading import DAMAGED, Record
+from contacts.models import Contact, Tag
+from contacts.services import MAX_TAGS_PER_CALL
+
+EMAIL_MAX = Contact._meta.get_field("email").max_length
+NAME_MAX = Contact._meta.get_field("name").max_length
+TAG_MAX = Tag._meta.get_field("name").max_length
+FIELD_VALUE_MAX = 1000  # as the contacts API allows (contacts.serializers.validate_custom_fields)
+
+
+class _RememberingEmailValidator(EmailValidator):
+    """Django's email validator, remembering the domains it has checked (a file of a million addresses
+    has a few thousand domains, and the domain is half the cost), with its lazily compiled pattern
+    compiled once (each use of a lazy object costs two calls)."""
+
+    user_regex = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+
+    def validate_domain_part(self, domain_part):
+        return _valid_domain(domain_part)
+
+
+_valid_domain = lru_cache(maxsize=100_000)(validate_email.validate_domain_part)
+_validate_email = _RememberingEmailValidator()
+
+
+def is_email(value: str) -> bool:
+    try:
+        _validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class ContactRow:
+    row: int
+    email: str
+    name: str
+    fields: dict
+    tags: list[str]
+
+
+class RowError(NamedTuple):
+    row: int
+    column: str
+    message: str
+
+
+class RowReader:
+    """Reads the records of one file with one mapping. It remembers the emails it has kept, so that a
+    later row with the same email, in any case, is reported with the row that was kept, and the first
+    spelling of each tag, so that "VIP" and "vip" are one tag."""
+
+    def __init__(self, headers: list[str], mapping: list[str], *, encoding_label: str):
+        self.headers, self.width, self.encoding_label = headers, len(headers), encoding_label
+        self.email = mapping.index(EMAIL)
+        single = {
+            target: mapping.index(target) for target in (NAME, FIRST_NAME, LAST_NAME) if target in mapping
+        }
+        self.name, self.first_name, self.last_name = (single.get(t) for t in (NAME, FIRST_NAME, LAST_NAME))
+        self.tags = [i for i, target in enumerate(mapping) if target == TAGS]
+        self.fields = [
+            (i, target.removeprefix(FIELD)) for i, target in enumerate(mapping) if target.startswith(FIELD)
+        ]
+        self.kept: dict[str, int] = {}  # email, lower case → the row imported
+        self.tag_names: dict[str, str] = {}  # tag, lower case → its first spelling
+
+    def read(self, record: Record) -> ContactRow | list[RowError] | None:
+        """The contact row, its problems, or None for a blank row."""
+        cells, row = record.cells, record.row
+        if cells is None:
+            return [RowError(row, "", record.problem)]
+        if not any(cells):
+            return None
+        if len(cells) != self.width:
+            if len(cells) < self.width or any(cells[self.width :]):
+                return [
+                    RowError(row, "", f"This row has {len(cells)} cells; the first row has {self.width}.")
+                ]
+            cells = cells[: self.width]
+        joined = "".join(cells)
+        if DAMAGED in joined or "\x00" in joined:
+            return self._unreadable(row, cells)
+        problems = []
+        email = cells[self.email].strip()
+        if not email:
+            problems.append(self._error(row, self.email, "No email address."))
+        elif len(email) > EMAIL_MAX or not is_email(email):
+            problems.append(self._error(row, self.email, f"“{email[:100]}” is not a valid email address."))
+        name = self._name(cells)
+        if len(name) > NAME_MAX:
+            column = self.name if self.name is not None and cells[self.name].strip() else self.first_name
+            problems.append(self._error(row, column, f"The name is longer than {NAME_MAX} characters."))
+        tags = self._tags(row, cells, problems) if self.tags else []
+        fields = {}
+        for i, key in self.fields:
+            value = cells[i].strip()
+            if len(value) > FIELD_VALUE_MAX:
+                problems.append(self._error(row, i, f"Longer than {FIELD_VALUE_MAX:,} characters."))
+            elif value:
+                fields[key] = value
+        if problems:
+            return problems
+        key = email.lower()
+        kept = self.kept.setdefault(key, row)
+        if kept != row:
+            return [
+                self._error(
+                    row, self.email, f"{email} is also on row {kept}: row {kept} was imported, not this one."
+                )
+            ]
+        return ContactRow(row, email, name, fields, tags)
+
+    def _name(self, cells) -> str:
+        if self.name is not None and (full := cells[self.name].strip()):
+            return " ".join(full.split())
+        parts = (cells[i] for i in (self.first_name, self.last_name) if i is not None)
+        return " ".join(" ".join(parts).split())
+
+    def _tags(self, row, cells, problems) -> list[str]:
+        tags = {}
+        for i in self.tags:
+            for piece in cells[i].split(","):
+                name = " ".join(piece.replace('"', " ").split())
+                if len(name) > TAG_MAX:
+                    problems.append(
+                        self._error(row, i, f"The tag “{name[:40]}…” is longer than {TAG_MAX} characters.")
+                    )
+                elif name:
+                    spelling = self.tag_names.setdefault(name.lower(), name)
+                    tags[spelling] = None
+        if len(tags) > MAX_TAGS_PER_CALL:
+            problems.append(self._error(row, self.tags[0], f"More than {MAX_TAGS_PER_CALL} tags."))
+        return list(tags)
+
+    def _unreadable(self, row, cells) -> list[RowError]:
+        errors = []
+        for i, cell in enumerate(cells):
+            if DAMAGED in cell:
+                errors.append(self._error(row, i, f"Has bytes that are not {self.encoding_label} text."))
+            if "\x00" in cell:
+                errors.append(self._error(row, i, "Has a NUL character."))
+        return errors
+
+    def _error(self, row, column_index, message) -> RowError:
+        return RowError(row, self.headers[column_index] if column_index is not None else "", message)
