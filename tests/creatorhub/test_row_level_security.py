@@ -136,6 +136,9 @@ def test_every_site_owned_table_has_row_level_security_and_the_policy(db):
 @pytest.mark.postgres
 def test_a_table_without_its_policy_is_found_and_migrate_puts_it_back(db):
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE relname = 'contacts_tag'")
+        if not cursor.fetchone()[0]:
+            pytest.skip("changing policies needs the tables' owner (the suite runs as DATABASE_APP_ROLE)")
         cursor.execute(f"DROP POLICY {rls.POLICY} ON contacts_tag")
         cursor.execute("ALTER TABLE offers_offer DISABLE ROW LEVEL SECURITY")
     assert len(policy_gaps()) == 2
