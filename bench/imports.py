@@ -111,8 +111,9 @@ def _app(site: Site, path: Path) -> float:
 def _floor(site: Site, path: Path) -> float:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, path.open(encoding="utf-8") as file:
-        for setting in merge.MERGE_SETTINGS:
-            cursor.execute(setting)
+        cursor.execute(merge.WORK_MEM)
+        gin_indexes = merge.own_gin_indexes(cursor)
+        cursor.execute(merge.GIN_ROUNDS)
         cursor.execute(
             "CREATE TEMP TABLE floor_rows (email text, first text, last text, city text) ON COMMIT DROP"
         )
@@ -120,8 +121,7 @@ def _floor(site: Site, path: Path) -> float:
             while chunk := file.read(merge.CHUNK):
                 copy.write(chunk)
         cursor.execute(FLOOR_MERGE, {"site": site.pk})
-        cursor.execute(merge.GIN_INDEXES)
-        for (index,) in cursor.fetchall():
+        for index in gin_indexes:
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
     return time.perf_counter() - started
 

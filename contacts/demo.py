@@ -4,6 +4,7 @@ consent events and emails that got them there. Run only on a site that has no co
 from django.db import transaction
 
 from contacts import services
+from contacts.imports import demo as import_demo
 from contacts.models import ConsentSource, Contact, ContactOrigin
 from contacts.services import Consent
 from creatorhub.tenancy import site_scope
@@ -48,6 +49,7 @@ def seed(sites: dict, team: dict, stdout) -> None:
             )
         _seed_segments(site, owner, stdout)
     stdout.write(f"  {len(PEOPLE)} contacts and 2 forms on {site.name}")
+    import_demo.seed(site, owner=team["owner@example.com"], stdout=stdout)
 
 
 def _seed_person(site, email, name, tags, story, *, newsletter, free_class, owner):

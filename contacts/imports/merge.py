@@ -41,8 +41,11 @@ CHUNK = 1 << 20
 TAGS_PER_CALL = 100  # contacts.services.tags_named takes at most this many names at once
 # Measured on a million rows into a contacts table with ten indexes, two of them trigram GIN indexes:
 # the GIN pending lists, cleaned in 64 MB rounds rather than 4 MB ones, and the rows inserted in the
-# order of the unique index, make the merge about a quarter faster.
-MERGE_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL gin_pending_list_limit = '64MB'")
+# order of the unique index, make the merge about a quarter faster. The larger rounds need the owner of
+# the indexes (the pending lists are cleaned at the end): under the app role of row-level security,
+# the merge keeps PostgreSQL's defaults.
+WORK_MEM = "SET LOCAL work_mem = '256MB'"
+GIN_ROUNDS = "SET LOCAL gin_pending_list_limit = '64MB'"
 
 
 def status_after(current: str, *, subscribe: bool) -> str:
@@ -96,9 +99,8 @@ def spool_row(spool: Spool, row: ContactRow, field_keys: list[str]) -> None:
     )
 
 
-def spool_error(spool: Spool, imp: Import, error: RowError) -> None:
-    """In the column order of contacts_importrowerror's COPY."""
-    spool.write((imp.site_id, imp.pk, error.row, error.column[:200], error.message[:300]))
+def spool_error(spool: Spool, error: RowError) -> None:
+    spool.write((error.row, error.column[:200], error.message[:300]))
 
 
 def merge(site: Site, *, imp: Import, rows: Spool, errors: Spool, tag_names: set[str]) -> tuple[int, int]:
@@ -153,9 +155,14 @@ CROSS JOIN LATERAL unnest(string_to_array(r.tags, ',') || %(import_tags)s::text[
 JOIN contacts_tag t ON t.site_id = %(site)s AND lower(t.name) = lower(given.name)
 ON CONFLICT DO NOTHING
 """
+ROW_ERRORS = """
+INSERT INTO contacts_importrowerror (site_id, contact_import_id, "row", "column", message)
+SELECT %(site)s, %(import)s, row_no, column_name, message FROM import_errors
+"""
 GIN_INDEXES = """
-SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-JOIN pg_am a ON a.oid = x.relam WHERE i.indrelid = 'contacts_contact'::regclass AND a.amname = 'gin'
+SELECT i.indexrelid::regclass::text, pg_has_role(x.relowner, 'USAGE')
+FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_am a ON a.oid = x.relam
+WHERE i.indrelid = 'contacts_contact'::regclass AND a.amname = 'gin'
 """
 
 
@@ -195,18 +202,19 @@ def merge_with_copy(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
         "api_key": imp.created_by_api_key_id,
         "import_tags": [tags[name.lower()].name for name in imp.tags],
         "field_keys": field_keys(imp.mapping),
+        "import": imp.pk,
     }
     keep = bool(subscribe or tags)  # the merged ids, for consent events and tags
     temporary = ["import_rows"]
     with connection.cursor() as cursor:
-        for setting in MERGE_SETTINGS:
-            cursor.execute(setting)
+        cursor.execute(WORK_MEM)
+        gin_indexes = own_gin_indexes(cursor)
+        if gin_indexes:
+            cursor.execute(GIN_ROUNDS)
         cursor.execute(
             STAGING.format(fields="".join(f", f{n} text" for n in range(len(params["field_keys"]))))
         )
-        with cursor.copy("COPY import_rows FROM STDIN (FORMAT csv, FORCE_NOT_NULL (name))") as copy:
-            for chunk in rows.chunks():
-                copy.write(chunk)
+        copy_spool(cursor, "COPY import_rows FROM STDIN (FORMAT csv, FORCE_NOT_NULL (name))", rows)
         if subscribe:
             cursor.execute(RAISABLE, params)
             temporary.append("import_raised")
@@ -221,19 +229,32 @@ def merge_with_copy(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
         if keep:
             cursor.execute("SELECT count(*) FILTER (WHERE created), count(*) FROM import_merged")
         created, merged = cursor.fetchone()
-        with cursor.copy(
-            'COPY contacts_importrowerror (site_id, contact_import_id, "row", "column", message) '
-            'FROM STDIN (FORMAT csv, FORCE_NOT_NULL ("column"))'
-        ) as copy:
-            for chunk in errors.chunks():
-                copy.write(chunk)
+        if errors.count:  # through a temporary table: row-level security refuses COPY into its tables
+            cursor.execute("CREATE TEMP TABLE import_errors (row_no integer, column_name text, message text)")
+            temporary.append("import_errors")
+            copy_spool(
+                cursor, "COPY import_errors FROM STDIN (FORMAT csv, FORCE_NOT_NULL (column_name))", errors
+            )
+            cursor.execute(ROW_ERRORS, params)
         # Leave the trigram indexes' pending lists empty: the next writer, with the default 4 MB
         # limit, would otherwise clean up after this import in its own request.
-        cursor.execute(GIN_INDEXES)
-        for (index,) in cursor.fetchall():
+        for index in gin_indexes:
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
         cursor.execute(f"DROP TABLE {', '.join(temporary)}")  # the caller's transaction may go on
     return created, merged - created
+
+
+def own_gin_indexes(cursor) -> list[str]:
+    """The GIN indexes of the contacts table, when this session may clean them (it owns them)."""
+    cursor.execute(GIN_INDEXES)
+    found = cursor.fetchall()
+    return [index for index, _ in found] if all(owned for _, owned in found) else []
+
+
+def copy_spool(cursor, sql: str, spool: Spool) -> None:
+    with cursor.copy(sql) as copy:
+        for chunk in spool.chunks():
+            copy.write(chunk)
 
 
 # -- Elsewhere: the ORM, in batches ---------------------------------------------------------------------
@@ -254,10 +275,8 @@ def merge_in_batches(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
         created, updated = _merge_batch(site, imp, batch, tags, import_tags, now, created, updated)
     ImportRowError.objects.bulk_create(
         (
-            ImportRowError(
-                site_id=int(s), contact_import_id=int(i), row=int(row), column=column, message=message
-            )
-            for s, i, row, column, message in errors.lines()
+            ImportRowError(site=site, contact_import=imp, row=int(row), column=column, message=message)
+            for row, column, message in errors.lines()
         ),
         batch_size=BATCH,
     )

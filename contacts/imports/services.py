@@ -188,7 +188,7 @@ def _read(imp: Import, rows: merge.Spool, errors: merge.Spool) -> RowReader:
             if isinstance(read, list):
                 imp.skipped_count += 1
                 for error in read:
-                    merge.spool_error(errors, imp, error)
+                    merge.spool_error(errors, error)
             else:
                 merge.spool_row(rows, read, keys)
             if imp.total % PROGRESS_EVERY == 0:

@@ -4,6 +4,8 @@ consent event; nobody who unsubscribed, bounced or complained is subscribed agai
 lowered. On SQLite these run the ORM path, on PostgreSQL the COPY path; the last test compares them."""
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django_scopes import scope
 
 from contacts import services
@@ -11,6 +13,7 @@ from contacts.imports import merge
 from contacts.imports.services import Importer
 from contacts.models import ConsentEvent, ConsentSource, Contact, SubscriptionStatus
 from contacts.services import Consent
+from creatorhub import rls
 from tests.contacts.importing import contact, errors_of, run_text
 from tests.factories import ContactFactory, SiteFactory
 
@@ -192,7 +195,7 @@ def outcome(site, imp):
             for c in Contact.objects.prefetch_related("tags")
         }
         events = sorted(import_events(site))
-    imp.refresh_from_db()
+        imp.refresh_from_db()
     return (
         contacts,
         events,
@@ -248,3 +251,23 @@ def test_the_status_rule_raises_never_subscribed_and_pending_only():
         expected = "subscribed" if status in ("never_subscribed", "pending") else status
         assert merge.status_after(status, subscribe=True) == expected
         assert merge.status_after(status, subscribe=False) == status
+
+
+@pytest.mark.postgres
+def test_the_copy_merge_runs_under_row_level_security_as_the_app_role(site):
+    """As the application runs with DATABASE_APP_ROLE: row-level security binds every statement (so row
+    errors go through a temporary table: PostgreSQL refuses COPY into a table under a policy), and the
+    GIN indexes, owned by another role, keep their default cleaning."""
+    role = settings.DATABASE_APP_ROLE or "creatorhub_app"
+    assert rls.prepare_app_role(connection, role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+    with scope(site=site):
+        arrange(site)
+    imp = run_text(site, FILE, subscribe=True, consent="Old newsletter", tags=["Imported"])
+    assert imp.status == "done", imp.failure
+    contacts, events, errors, counts = outcome(site, imp)
+    assert counts == (8, 1, 5, 2)
+    assert contacts["bounced@example.com"][2:4] == ("unsubscribed", "bounced")
+    assert len(events) == 3
+    assert [row for row, _, _ in errors] == [8, 9]
