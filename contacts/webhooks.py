@@ -8,8 +8,9 @@ event to `contacts.services.record_delivery_event`, which keeps it and applies i
 
 import json
 import logging
+import re
 
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailAPIError, AnymailWebhookValidationFailure
 from anymail.signals import EventType
 from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
 from anymail.webhooks.mailgun import MailgunTrackingWebhookView
@@ -41,22 +42,50 @@ class RefuseWithoutWebhookSecret:
             )
 
 
-class PostmarkTrackingView(RefuseWithoutWebhookSecret, PostmarkTrackingWebhookView):
+# What anymail raises on a payload that is not what the provider sends: not JSON or not UTF-8 (anymail's
+# Amazon SES view wraps those in AnymailAPIError), fields missing or of another type, numbers out of range.
+MALFORMED = (AnymailAPIError, ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+
+
+class RefuseMalformedPayload:
+    """A payload anymail cannot check or read is refused with a 400 (anymail's validation failure),
+    which names the problem, instead of a 500: nothing is recorded, and a provider does not retry a
+    400 for days as it does a 500. Errors of our own receiver (record_tracking_event) stay 500s."""
+
+    def run_validators(self, request):
+        try:
+            super().run_validators(request)
+        except MALFORMED as error:
+            raise self._refusal(error) from error
+
+    def parse_events(self, request):
+        try:
+            return list(super().parse_events(request))
+        except MALFORMED as error:
+            raise self._refusal(error) from error
+
+    def _refusal(self, error) -> AnymailWebhookValidationFailure:
+        return AnymailWebhookValidationFailure(
+            f"Malformed {self.esp_name} webhook payload: {str(error)[:200]}"
+        )
+
+
+class PostmarkTrackingView(RefuseMalformedPayload, RefuseWithoutWebhookSecret, PostmarkTrackingWebhookView):
     pass
 
 
-class SendGridTrackingView(RefuseWithoutWebhookSecret, SendGridTrackingWebhookView):
+class SendGridTrackingView(RefuseMalformedPayload, RefuseWithoutWebhookSecret, SendGridTrackingWebhookView):
     pass
 
 
-class AmazonSESTrackingView(RefuseWithoutWebhookSecret, AmazonSESTrackingWebhookView):
+class AmazonSESTrackingView(RefuseMalformedPayload, RefuseWithoutWebhookSecret, AmazonSESTrackingWebhookView):
     """Also answers SNS's first, unauthenticated try with a 401 (SNS then sends the credentials) and
     confirms the SNS subscription. anymail checks the SNS headers, not the SNS message signature."""
 
 
-# Mailgun signs each request (HMAC-SHA256 of timestamp and token with MAILGUN_WEBHOOK_SIGNING_KEY);
-# without the key anymail refuses to run the view at all.
-MailgunTrackingView = MailgunTrackingWebhookView
+class MailgunTrackingView(RefuseMalformedPayload, MailgunTrackingWebhookView):
+    """Mailgun signs each request (HMAC-SHA256 of timestamp and token with MAILGUN_WEBHOOK_SIGNING_KEY);
+    without the key anymail refuses to run the view at all."""
 
 
 # -- Our rules -----------------------------------------------------------------------------------------
@@ -146,10 +175,10 @@ def record_tracking_event(sender, event, esp_name: str, **kwargs) -> None:
             site,
             provider=esp_name,
             event_type=event_type,
-            recipient=event.recipient or "",
-            provider_event_id=provider_event_id(esp_name, event),
-            message_id=event.message_id or "",
-            description=event.description or event.mta_response or "",
+            recipient=text(event.recipient),
+            provider_event_id=text(provider_event_id(esp_name, event)),
+            message_id=text(event.message_id),
+            description=text(event.description or event.mta_response),
             occurred_at=event.timestamp,
             raw=raw,
         )
@@ -158,17 +187,19 @@ def record_tracking_event(sender, event, esp_name: str, **kwargs) -> None:
 def site_of(event) -> Site | None:
     """The site that sent the email: the slug our sending put in the message's metadata (echoed by the
     provider), else the site of the outbox email with this provider message id."""
-    slug = (event.metadata or {}).get("site")
-    if slug and isinstance(slug, str):
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    slug = metadata.get("site")
+    if slug and isinstance(slug, str) and slug == text(slug):
         site = Site.objects.filter(slug=slug).first()
         if site is not None:
             return site
-    if not event.message_id:
+    message_id = text(event.message_id)
+    if not message_id:
         return None
     # Audited platform-wide read: the provider names the message, not the site. A provider message id
     # is given to one email only, so it names one site; two sites would be ambiguous and change nothing.
     with platform_wide("webhook: the site of a provider message id"):
-        emails = OutboundEmail.objects.filter(provider_message_id=event.message_id)
+        emails = OutboundEmail.objects.filter(provider_message_id=message_id)
         site_ids = set(emails.values_list("site_id", flat=True)[:2])
     return Site.objects.filter(pk=site_ids.pop()).first() if len(site_ids) == 1 else None
 
@@ -183,13 +214,25 @@ def provider_event_id(esp_name: str, event) -> str:
     return event_id
 
 
+def text(value) -> str:
+    """A provider's text as PostgreSQL can keep it: without NUL characters ("" for none)."""
+    return "" if value is None else str(value).replace("\x00", "")
+
+
+# A NUL character as JSON text writes it, \u0000, and not an escaped backslash followed by "u0000".
+JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
 def json_safe(esp_event) -> dict:
-    """The provider's raw event as JSON: a parsed payload as it is, Mailgun's legacy form posts as their
-    fields, anything else as its repr."""
+    """The provider's raw event as JSON that PostgreSQL's jsonb takes: a parsed payload as it is (less NUL
+    characters, which jsonb refuses), Mailgun's legacy form posts as their fields, anything else as its
+    repr."""
     if isinstance(esp_event, QueryDict):
-        return {key: values[0] if len(values) == 1 else values for key, values in esp_event.lists()}
+        esp_event = {key: values[0] if len(values) == 1 else values for key, values in esp_event.lists()}
     try:
-        raw = json.loads(json.dumps(esp_event, cls=DjangoJSONEncoder))
+        raw = json.loads(JSON_NUL.sub(r"\1", json.dumps(esp_event, cls=DjangoJSONEncoder)))
+    except RecursionError:
+        return {"repr": "(nested too deeply to keep)"}
     except (TypeError, ValueError):
-        return {"repr": repr(esp_event)[:10_000]}
+        return {"repr": text(repr(esp_event)[:10_000])}
     return raw if isinstance(raw, dict) else {"event": raw}
