@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
+from typing import NamedTuple
 
 from contacts.imports.errors import ContactImportError
 
@@ -49,8 +50,7 @@ class Layout:
         return ENCODINGS[self.encoding]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     row: int
     cells: list[str] | None  # None: the row could not be read, `problem` says why
     problem: str = ""

@@ -71,6 +71,7 @@ class RowReader:
             target: mapping.index(target) for target in (NAME, FIRST_NAME, LAST_NAME) if target in mapping
         }
         self.name, self.first_name, self.last_name = (single.get(t) for t in (NAME, FIRST_NAME, LAST_NAME))
+        self.name_parts = [i for i in (self.first_name, self.last_name) if i is not None]
         self.tags = [i for i, target in enumerate(mapping) if target == TAGS]
         self.fields = [
             (i, target.removeprefix(FIELD)) for i, target in enumerate(mapping) if target.startswith(FIELD)
@@ -125,10 +126,10 @@ class RowReader:
         return ContactRow(row, email, name, fields, tags)
 
     def _name(self, cells) -> str:
-        if self.name is not None and (full := cells[self.name].strip()):
+        """The name column, else the first and last names joined; spaces tidied."""
+        if self.name is not None and (full := cells[self.name]).strip():
             return " ".join(full.split())
-        parts = (cells[i] for i in (self.first_name, self.last_name) if i is not None)
-        return " ".join(" ".join(parts).split())
+        return " ".join(" ".join([cells[i] for i in self.name_parts]).split())
 
     def _tags(self, row, cells, problems) -> list[str]:
         tags = {}
