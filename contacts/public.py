@@ -10,25 +10,25 @@ contact unsubscribed after it was sent, or was deleted), 429 when an address sub
 """
 
 import ipaddress
+from urllib.parse import urlsplit
 
 from django import forms
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
 
 from contacts import services, tokens
 from contacts.errors import ConsentError, FormError
 from contacts.models import ConsentSource, Contact, Form, SubscriptionStatus, UnsubscribeReason
 from creatorhub.errors import DomainError
 from creatorhub.models import Site
+from creatorhub.ratelimits import Limit, client_address, refuse, wait_words
 from creatorhub.tenancy import site_scope
 
-# At most this many submissions per address per site; the window is fixed, so after a refusal the
-# visitor can always try again within RETRY_AFTER_SECONDS.
-SUBMISSION_RATE = "10/10m"
-RETRY_AFTER_SECONDS = 600
+# At most FORM_SUBMISSION_RATE_PER_IP submissions of one form from one address (an IPv6 /64 counts as
+# one); the window is fixed, and the refusal's Retry-After says when it ends.
+SUBMISSIONS_PER_ADDRESS = Limit("public-form-ip", "FORM_SUBMISSION_RATE_PER_IP")
 HONEYPOT = "website"
 
 
@@ -104,7 +104,13 @@ def public_form(request, site: str, form: str):
 
 def _form_page(request, site: Site, form: Form, signup: SignUpForm, status: int = 200):
     context = {"site": site, "form": form, "signup": signup, "honeypot": HONEYPOT}
-    return render(request, "public/form.html", context, status=status)
+    response = render(request, "public/form.html", context, status=status)
+    if form.redirect_url:
+        # The sign-up posts here, then goes on to the creator's page: browsers check that redirect
+        # against the page's form-action too, so this page's policy names the creator's origin.
+        parts = urlsplit(form.redirect_url)
+        response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+    return response
 
 
 def _form_closed(request, site: Site):
@@ -119,20 +125,17 @@ def _form_closed(request, site: Site):
 
 
 def _submit(request, site: Site, form: Form):
-    # Every POST counts, valid or not (a bot's failed tries too). The group names the site: the limit
-    # is per address (an IPv6 /64 counts as one, django-ratelimit's default) and per site.
-    if is_ratelimited(
-        request, group=f"public-form:{site.pk}", key="ip", rate=SUBMISSION_RATE, increment=True
-    ):
+    # Every POST counts, valid or not (a bot's failed tries too).
+    wait = SUBMISSIONS_PER_ADDRESS.hit(request, f"{form.pk}:{client_address(request)}")
+    if wait is not None:
         response = problem(
             request,
             status=429,
             site=site,
             title="Too many sign-ups",
-            message="Too many sign-ups came from your network. Please try again in a few minutes.",
+            message=f"Too many sign-ups came from your network. Please try again in {wait_words(wait)}.",
         )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return refuse(response, wait)
     if request.POST.get(HONEYPOT, "").strip():
         # A bot filled the field people cannot see: answer as if it worked, and keep nothing.
         return _thanks(request, site, form, needs_confirmation=form.double_opt_in)

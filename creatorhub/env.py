@@ -1,6 +1,7 @@
 """Tiny helpers that read settings from the environment and refuse a bad value with a clear message."""
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -31,3 +32,15 @@ def envlist(name: str, default: str) -> list[str]:
 
 def envstr(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+_RATE = re.compile(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]")
+
+
+def envrate(name: str, default: str) -> str:
+    """A rate limit, "N/period": at most N in each window of the period (s, m, h or d, with an optional
+    multiple: "10/15m"), as django-ratelimit reads it."""
+    value = os.environ.get(name, default).strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f'{name} must look like "10/15m" (N per s, m, h or d); got {value!r}.')
+    return value

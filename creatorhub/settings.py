@@ -5,13 +5,15 @@ Production sets DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_U
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from creatorhub.env import envbool, envint, envlist, envstr
+from creatorhub.env import envbool, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +39,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "anymail",
+    "axes",
+    "csp",
     "creatorhub",
     "contacts",
     "offers",
@@ -46,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "creatorhub.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last (django-axes): answers a locked-out login
 ]
 
 ROOT_URLCONF = "creatorhub.urls"
@@ -94,6 +101,11 @@ if DATABASE_APP_ROLE:
     DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = DATABASE_APP_ROLE
 
 AUTH_USER_MODEL = "creatorhub.User"
+# django-axes first: it refuses a locked-out login before the password is checked; then the email login.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,6 +170,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "creatorhub.api.pagination.KeysetPagination",
+    # Per API key (creatorhub.api.throttling): API_RATE_PER_KEY, and API_WRITE_RATE_PER_KEY for writes.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "creatorhub.api.throttling.ApiKeyRateThrottle",
+        "creatorhub.api.throttling.ApiKeyWriteRateThrottle",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "creatorhub.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -204,7 +221,55 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(not DEBUG))
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# No page uses these browser features (creatorhub.security).
+PERMISSIONS_POLICY = envstr(
+    "PERMISSIONS_POLICY", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+)
+# Content-Security-Policy (django-csp 4): scripts and styles only from our own static files (htmx is
+# served from there; no inline script, style or style attribute), images also as data: URLs. A page may
+# widen it for its own response only: the email preview (emails.views) and a public form that
+# redirects elsewhere after a sign-up (contacts.public).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# Abuse limits (README "Abuse limits and security headers"). A rate is "N/period": at most N in each
+# window of the period (s, m, h or d, with an optional multiple: "5/15m"), counted in the cache (Redis in
+# production) by creatorhub.ratelimits; over it, a 429 with Retry-After.
+LOGIN_RATE_PER_IP = envrate("LOGIN_RATE_PER_IP", "30/10m")  # dashboard login POSTs from one address
+LOGIN_FAILURES_PER_ACCOUNT = envrate("LOGIN_FAILURES_PER_ACCOUNT", "20/h")  # failed, one email, anywhere
+MEMBER_LOGIN_RATE_PER_IP = envrate("MEMBER_LOGIN_RATE_PER_IP", "30/10m")  # member logins, all sites
+MEMBER_LOGIN_FAILURES_PER_EMAIL = envrate("MEMBER_LOGIN_FAILURES_PER_EMAIL", "5/15m")  # one site and email
+PASSWORD_RESET_RATE_PER_IP = envrate("PASSWORD_RESET_RATE_PER_IP", "10/h")  # member resets, all sites
+PASSWORD_RESET_RATE_PER_EMAIL = envrate("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")  # one site and email
+FORM_SUBMISSION_RATE_PER_IP = envrate("FORM_SUBMISSION_RATE_PER_IP", "10/10m")  # one public form
+API_RATE_PER_KEY = envrate("API_RATE_PER_KEY", "1200/m")  # every request with one API key
+API_WRITE_RATE_PER_KEY = envrate("API_WRITE_RATE_PER_KEY", "300/m")  # its POST, PUT, PATCH and DELETE
+# django-axes: after LOGIN_FAILURE_LIMIT failed dashboard logins for one account from one address, that
+# account is locked for that address only (so nobody can lock its owner out from everywhere) for
+# LOGIN_COOLOFF_MINUTES, counted again from each further failure. Kept in the database (axes'
+# AccessAttempt, visible in the admin); `manage.py axes_reset` lifts every lock.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "creatorhub.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "creatorhub.ratelimits.client_address"
+AXES_LOCKOUT_CALLABLE = "creatorhub.login.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login (addresses kept for ever)
+AXES_VERBOSE = False
 
 # The public address of the dashboard, for links in emails.
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
@@ -217,7 +282,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     # One line per task is noise in the web process when tasks run eagerly; workers log their own.
-    "loggers": {"celery.app.trace": {"level": envstr("CELERY_TRACE_LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        "celery.app.trace": {"level": envstr("CELERY_TRACE_LOG_LEVEL", "WARNING")},
+        "axes": {"level": "WARNING"},  # failed logins and lockouts; not a line per successful login
+    },
 }
 
 # The nightly usage run, at USAGE_NIGHTLY_AT (HH:MM, UTC).

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from creatorhub import views
+from creatorhub import login, views
 
 site_pages = [
     path("", views.SiteHomeView.as_view(), name="site-home"),
@@ -21,7 +21,7 @@ site_pages = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="app-home"), name="root"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitations/<str:token>/", views.AcceptInvitationView.as_view(), name="accept-invitation"),
     path("app/", views.AppHomeView.as_view(), name="app-home"),

@@ -8,6 +8,11 @@ urlpatterns = [
     path("emails/", views.EmailsView.as_view(), name="emails"),
     path("emails/templates/<str:kind>/", views.EmailTemplateView.as_view(), name="email-template"),
     path(
+        "emails/templates/<str:kind>/preview/",
+        views.EmailPreviewView.as_view(),
+        name="email-template-preview",
+    ),
+    path(
         "emails/templates/<str:kind>/restore/",
         views.EmailTemplateRestoreView.as_view(),
         name="email-template-restore",

@@ -8,10 +8,13 @@ emails.services.
 import logging
 from urllib.parse import urlencode
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import TemplateView
 
 from contacts.models import Contact
@@ -27,6 +30,19 @@ from emails.rendering import VARIABLES
 logger = logging.getLogger(__name__)
 
 PREVIEW_CONTACTS = 50  # the newest contacts offered for the preview
+# The Content-Security-Policy of the HTML preview's own document (EmailPreviewView), instead of the
+# pages' policy: an email's HTML styles itself inline and shows images from anywhere (https), but runs
+# no script and submits no form (`sandbox` makes it a unique origin even when opened on its own), and
+# only our own pages may frame it.
+PREVIEW_POLICY = {
+    "default-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "img-src": [SELF, "data:", "https:"],
+    "form-action": [NONE],
+    "base-uri": [NONE],
+    "frame-ancestors": [SELF],
+    "sandbox": [True],
+}
 
 
 def kind_or_404(kind: str) -> EmailKind:
@@ -72,7 +88,7 @@ class EmailTemplateView(SitePageMixin, TemplateView):
         parts, custom = services.template_parts(kind.value, site=site)
         if form is None:
             form = EmailTemplateForm(initial=parts._asdict())
-        contact = self.preview_contact()
+        contact = preview_contact(self.request)
         try:
             rendered, preview_error = services.preview(site, kind=kind.value, contact=contact), None
         except Exception as error:  # a saved template that fails on this contact: say so, do not 500
@@ -94,13 +110,40 @@ class EmailTemplateView(SitePageMixin, TemplateView):
         )
         return self.render_to_response(context, status=status)
 
-    def preview_contact(self) -> Contact | None:
-        raw = self.request.GET.get("contact", "")
-        if not raw:
-            return None
-        if not raw.isdigit():
-            raise Http404("No such contact.")
-        return get_object_or_404(Contact, pk=int(raw))
+
+def preview_contact(request) -> Contact | None:
+    """The contact of `?contact=<id>` (looked up in the site's scope: another site's is a 404), or None
+    for the sample contact."""
+    raw = request.GET.get("contact", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such contact.")
+    return get_object_or_404(Contact, pk=int(raw))
+
+
+@method_decorator(xframe_options_sameorigin, name="dispatch")
+class EmailPreviewView(SitePageMixin, View):
+    """The HTML body of a kind's preview as a document of its own, shown by the editor page in a
+    sandboxed iframe, under PREVIEW_POLICY (the pages' policy would refuse the email's inline styles)."""
+
+    scope_map = {"GET": Scope.EMAILS_READ}
+
+    def get(self, request, site, kind):
+        kind = kind_or_404(kind)
+        try:
+            rendered = services.preview(request.site, kind=kind.value, contact=preview_contact(request))
+        except Http404:
+            raise
+        except Exception as error:  # the editor page says why; this document only names the failure
+            response = HttpResponse(
+                f"The template could not be rendered: {error}", content_type="text/plain", status=400
+            )
+        else:
+            response = HttpResponse(rendered.html)
+        response._csp_config = PREVIEW_POLICY
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class EmailTemplateRestoreView(SitePageMixin, View):

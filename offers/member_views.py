@@ -20,10 +20,10 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
-from django_ratelimit.core import is_ratelimited
 
 from contacts.models import Contact
 from creatorhub.models import Site
+from creatorhub.ratelimits import Limit, client_address, normalized_email, refuse, wait_words
 from creatorhub.tenancy import site_scope
 from offers import selectors
 from offers.errors import MemberError
@@ -31,11 +31,20 @@ from offers.member_forms import LoginForm, PasswordResetForm, SetPasswordForm
 from offers.services import members
 
 WRONG_LOGIN = "That email and password do not match an account here. Check both, or reset your password."
-# Per site and visitor address (an IPv6 /64 counts as one), and per site and email address.
-LOGIN_RATE_PER_IP = "20/10m"
-LOGIN_RATE_PER_EMAIL = "10/10m"
-RESET_RATE_PER_IP = "10/h"
-TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
+# The abuse limits (README "Abuse limits and security headers"; the rates are settings). Members are no
+# Django users, so django-axes does not see them: their lockout is the cap on failed logins per site and
+# email, from anywhere. A member whose logins someone else used up gets in through "Forgot your
+# password?": the emailed link logs them in and counts against no login limit.
+LOGIN_PER_ADDRESS = Limit("member-login-ip", "MEMBER_LOGIN_RATE_PER_IP")  # every try, all sites
+LOGIN_FAILURES = Limit("member-login-failures", "MEMBER_LOGIN_FAILURES_PER_EMAIL")  # per site and email
+RESET_PER_ADDRESS = Limit("member-reset-ip", "PASSWORD_RESET_RATE_PER_IP")  # all sites
+RESET_PER_EMAIL = Limit("member-reset-email", "PASSWORD_RESET_RATE_PER_EMAIL")  # per site and email
+TOO_MANY_FROM_HERE = "Too many attempts from your network. Please try again in {wait}."
+TOO_MANY_FAILURES = (
+    "Too many failed logins for this email. Please try again in {wait}, or use “Forgot your password?” "
+    "below: its link logs you in."
+)
+TOO_MANY_RESETS = "We sent links to this address a moment ago. Check your inbox, or try again in {wait}."
 
 
 def _link_lifetime() -> str:
@@ -144,19 +153,13 @@ class LoginView(MemberPageMixin, View):
     def post(self, request, site):
         site = request.site
         form = LoginForm(request.POST)
-        email = request.POST.get("email", "").strip().lower()
-        if is_ratelimited(
-            request, group=f"member-login:{site.pk}", key="ip", rate=LOGIN_RATE_PER_IP, increment=True
-        ) or is_ratelimited(
-            request,
-            group=f"member-login-email:{site.pk}",
-            key=lambda group, request: email,
-            rate=LOGIN_RATE_PER_EMAIL,
-            increment=True,
-        ):
-            form.is_valid()
-            form.add_error(None, TOO_MANY)
-            return self._form(form, status=429)
+        account = f"{site.pk}:{normalized_email(request.POST.get('email'))}"
+        wait = LOGIN_PER_ADDRESS.hit(request, client_address(request))
+        message = TOO_MANY_FROM_HERE
+        if wait is None:
+            wait, message = LOGIN_FAILURES.reached(request, account), TOO_MANY_FAILURES
+        if wait is not None:
+            return self._refused(form, message, wait)
         if not form.is_valid():
             return self._form(form, status=400)
         try:
@@ -167,6 +170,7 @@ class LoginView(MemberPageMixin, View):
             form.add_error(None, error.message)
             return self._form(form, status=400)
         if contact is None:
+            LOGIN_FAILURES.count(request, account)
             form.add_error(None, WRONG_LOGIN)
             return self._form(form, status=400)
         log_in(request, site, contact)
@@ -176,6 +180,11 @@ class LoginView(MemberPageMixin, View):
         return self.page(
             "login.html", {"form": form, "next": _safe_next(self.request, self.request.site)}, status=status
         )
+
+    def _refused(self, form, message: str, wait: int):
+        form.is_valid()
+        form.add_error(None, message.format(wait=wait_words(wait)))
+        return refuse(self._form(form), wait)
 
 
 class LogoutView(MemberPageMixin, View):
@@ -259,12 +268,15 @@ class PasswordResetView(MemberPageMixin, View):
     def post(self, request, site):
         site = request.site
         form = PasswordResetForm(request.POST)
-        if is_ratelimited(
-            request, group=f"member-reset:{site.pk}", key="ip", rate=RESET_RATE_PER_IP, increment=True
-        ):
+        wait = RESET_PER_ADDRESS.hit(request, client_address(request))
+        message = TOO_MANY_FROM_HERE
+        if wait is None:
+            account = f"{site.pk}:{normalized_email(request.POST.get('email'))}"
+            wait, message = RESET_PER_EMAIL.hit(request, account), TOO_MANY_RESETS
+        if wait is not None:
             form.is_valid()
-            form.add_error(None, TOO_MANY)
-            return self._form(form, status=429)
+            form.add_error(None, message.format(wait=wait_words(wait)))
+            return refuse(self._form(form), wait)
         if not form.is_valid():
             return self._form(form, status=400)
         members.request_password_reset(site, email=form.cleaned_data["email"])

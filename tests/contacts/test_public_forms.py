@@ -18,6 +18,7 @@ from tests.factories import ContactFactory, FormFactory
 
 TEAM = services.Consent(source=ConsentSource.TEAM, note="Signed up at the spring workshop")
 
+
 @pytest.fixture(autouse=True)
 def _clear_rate_limits():
     cache.clear()
@@ -272,7 +273,7 @@ def test_the_eleventh_submission_from_one_address_in_ten_minutes_is_refused_with
         form_url(site, newsletter), {"email": "one-more@example.com"}, REMOTE_ADDR="203.0.113.7"
     )
     assert response.status_code == 429
-    assert response["Retry-After"] == "600"
+    assert 1 <= int(response["Retry-After"]) <= 600  # the rest of the 10-minute window
     assert "try again" in text(response)
     assert contact_of(site, "one-more@example.com") is None
     # Another address, and the same address on another site, are not affected.

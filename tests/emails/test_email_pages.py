@@ -193,14 +193,39 @@ def test_the_html_preview_is_sandboxed_and_escaped(client, site, admin):
     iframe = re.search(r"<iframe [^>]*>", content).group(0)
     assert " sandbox " in iframe
     assert 'title="Preview of the Offer Grant Confirmation email (HTML)"' in iframe
-    assert (
-        'srcdoc="&lt;p&gt;Alex Sample&lt;/p&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"' in iframe
-    )
+    assert f'src="{template_url(site, rest="preview/")}"' in iframe
     assert '<script>alert("x")' not in content
     assert "<script>alert('text')" not in content
     assert "&lt;script&gt;alert(&#x27;text&#x27;)&lt;/script&gt; Sample offer" in content
     assert "<dd>&lt;b&gt;Alex Sample&lt;/b&gt;</dd>" in content
     assert "<b>Alex" not in content
+
+
+def test_the_html_preview_is_a_document_of_its_own_that_runs_no_script(client, site, admin, contact):
+    """The iframe's document: the email's HTML (inline styles and all) under a policy of its own, which
+    sandboxes it and lets only our own pages frame it."""
+    customise(site, body_html='<p style="color: #2454d6">{{ contact.name }}</p><script>alert("x")</script>')
+    client.force_login(admin)
+    response = client.get(template_url(site, rest="preview/") + f"?contact={contact.pk}")
+    assert response.status_code == 200
+    assert response.content.decode() == '<p style="color: #2454d6">Ana Lima</p><script>alert("x")</script>'
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "style-src 'unsafe-inline'" in policy
+    assert "frame-ancestors 'self'" in policy
+    assert re.search(r"(^|; )sandbox(;|$)", policy)
+    assert "script-src" not in policy  # default-src 'none': no script at all
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_html_preview_is_refused_to_others(client, site, admin, stranger, other_owner):
+    client.force_login(admin)
+    assert client.get(template_url(site, rest="preview/") + f"?contact={stranger.pk}").status_code == 404
+    client.force_login(other_owner)
+    assert client.get(template_url(site, rest="preview/")).status_code == 404
+    client.logout()
+    assert client.get(template_url(site, rest="preview/")).status_code == 302
 
 
 def test_the_preview_with_another_sites_contact_id_is_a_404(client, site, admin, stranger):
