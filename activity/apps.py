@@ -29,18 +29,11 @@ def active_customers_today(site):
     return Q(pk__in=active_customers(site, today_of(site)).values("pk"))
 
 
-def active_customer_flags(contacts) -> dict[int, bool]:
-    """{contact id: is an active customer today} for a page of contacts: one query per site (a page
-    holds one site's contacts), by the same rule as the nightly count (activity.selectors)."""
+def active_customer_flags(site, contacts) -> dict[int, bool]:
+    """{contact id: is an active customer today} for a page of the site's contacts, in one query, by
+    the same rule as the nightly count (activity.selectors)."""
     from activity.selectors import active_customers, today_of
 
-    answers: dict[int, bool] = {}
-    by_site: dict[int, list] = {}
-    for contact in contacts:
-        by_site.setdefault(contact.site_id, []).append(contact)
-    for group in by_site.values():
-        site = group[0].site
-        ids = {contact.pk for contact in group}
-        active = set(active_customers(site, today_of(site)).filter(pk__in=ids).values_list("pk", flat=True))
-        answers.update({pk: pk in active for pk in ids})
-    return answers
+    ids = {contact.pk for contact in contacts}
+    active = set(active_customers(site, today_of(site)).filter(pk__in=ids).values_list("pk", flat=True))
+    return {pk: pk in active for pk in ids}

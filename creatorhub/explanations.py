@@ -6,8 +6,8 @@ An app registers, in its AppConfig.ready():
 
 - `register(name, explain)`: `explain(contact) -> {"value", "reason", "record"}`, added to
   `contacts.selectors.explain(contact)` under `name` (the activity app: "active_customer");
-- `register_flag(name, values)`: `values(contacts) -> {contact id: value}` for a whole list of contacts
-  in one query, read by the contacts API for a page of contacts (the activity app:
+- `register_flag(name, values)`: `values(site, contacts) -> {contact id: value}` for a list of the
+  site's contacts in one query, read by the contacts API for a page of contacts (the activity app:
   "is_active_customer");
 - `register_condition(name, build)`: `build(site) -> Q` on Contact, a condition the segment compiler
   (contacts.segments) offers as a filter (the activity app: "active_customer", today's rule);
@@ -37,14 +37,15 @@ def register_flag(name: str, values: Callable) -> None:
     _flags[name] = values
 
 
-def flags_of(contacts: Iterable) -> dict[int, dict]:
-    """{contact id: {flag name: value}} for these contacts: one call (one query) per registered flag."""
+def flags_of(site, contacts: Iterable) -> dict[int, dict]:
+    """{contact id: {flag name: value}} for these contacts of `site`: one call (one query) per
+    registered flag."""
     contacts = list(contacts)
     found: dict[int, dict] = {contact.pk: {} for contact in contacts}
     if not contacts:
         return found
     for name, values in _flags.items():
-        answers = values(contacts)
+        answers = values(site, contacts)
         for pk in found:
             found[pk][name] = answers.get(pk)
     return found
