@@ -135,14 +135,14 @@ def _events_api(Result) -> list:
         for b in range(BATCHES)
         for e in batch(b)
     ]
-    values = ", ".join(["(%s, %s, %s, %s, now(), '{}', %s)"] * BATCH)
+    values = ", ".join(["(%s, %s, %s, %s, now(), '{}', %s, '')"] * BATCH)
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
         for b in range(BATCHES):
             params = [value for row in rows[b * BATCH : (b + 1) * BATCH] for value in row]
             cursor.execute(
                 "INSERT INTO activity_activityevent (site_id, contact_id, kind, occurred_at, recorded_at, "
-                f"details, external_id) VALUES {values} ON CONFLICT DO NOTHING",
+                f"details, external_id, anonymous_id) VALUES {values} ON CONFLICT DO NOTHING",
                 params,
             )
         floor_rate = BATCHES * BATCH / (time.perf_counter() - started)

@@ -108,13 +108,19 @@ def bench_activity(repeat: int) -> list[Result]:
     return run(Result)
 
 
+def bench_contacts(repeat: int) -> list[Result]:
+    from bench.contacts import run
+
+    return run(Result, repeat)
+
+
 def bench_imports(repeat: int) -> list[Result]:
     from bench.imports import run
 
     return run(Result)
 
 
-BENCHMARKS = [bench_api_key_page, bench_offers, bench_activity, bench_imports]
+BENCHMARKS = [bench_api_key_page, bench_offers, bench_activity, bench_contacts, bench_imports]
 
 
 def main(argv=None) -> int:

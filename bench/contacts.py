@@ -1,0 +1,350 @@
+"""The Contacts tab at a million contacts (issue #6 item 5), on the site `tab-1` of bench/seed.py's
+seed_tab() (PostgreSQL only; `BENCH_SEED_ONLY=1` seeds and stops).
+
+Each figure is the median server time of a request through Django's test client, with its
+authentication (an API key for the API, a logged-in owner's session for the page), tenancy, the
+segment's compiling, counts, serializing and rendering; beside it, its floor: the same rows fetched by
+hand-written SQL through Django's cursor, with what the answer shows of them (the API: tags, offers held
+and the active-customer flag; the page: tags). Pages are 50 rows, newest first:
+
+- Subscribed in the API and All on the tab (with the counts of its tabs), first page;
+- the same 10,000 rows deep (the API's by following its `next` links), and in the middle of the site,
+  among the 100,000 contacts of one import that share one `created_at`;
+- a saved segment of three filters: subscribed, tagged “Webinar 2025”, active in the last 30 days;
+- a search for a surname (about 1% of the site);
+- counts: the tab's first view after contacts changed, when the counts of its tabs are counted again,
+  against the same COUNT(*)s by hand; and the view after it, which must count nothing.
+"""
+
+import os
+import statistics
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from activity.models import NOT_ACTIVITY
+from activity.selectors import LAST_ACTIVITY_STEP, today_of, window_of
+from bench.run import median_ms
+from bench.seed import seed_tab, vacuum
+from contacts import segments, services
+from contacts.models import Contact, Segment, Tag
+from creatorhub.api.pagination import cursor_of
+from creatorhub.models import ApiKey, Membership, Site, User
+from creatorhub.paging import encode_cursor
+from creatorhub.roles import Role
+from creatorhub.services import create_api_key
+from creatorhub.tenancy import site_scope
+
+SLUG = "tab-1"
+SURNAME = "okafor"
+DEEP = 10_000
+COLD_REPEAT = 5
+COLUMNS = (
+    "c.id, c.email, c.name, c.fields, c.subscription_status, c.unsubscribe_reason, c.status_changed_at, "
+    "c.is_customer, c.origin, c.created_at, c.last_activity_at"
+)
+TAGGED = (
+    "EXISTS (SELECT 1 FROM contacts_contacttag ct "
+    "WHERE ct.site_id = c.site_id AND ct.contact_id = c.id AND ct.tag_id = %s)"
+)
+TABLES = ["contacts_contact", "contacts_contacttag", "offers_access", "activity_activityevent"]
+SUBSCRIBED = ("c.subscription_status = 'subscribed'", [])
+EVERYONE = ("true", [])
+
+
+def run(Result, repeat: int) -> list:
+    if connection.vendor != "postgresql":
+        print("  (Contacts tab benchmarks skipped: they need PostgreSQL)")
+        return []
+    seed_tab(SLUG)
+    if os.environ.get("BENCH_SEED_ONLY"):
+        return []
+    # Other benchmarks delete rows in these tables and this machine's PostgreSQL has no autovacuum: dead
+    # index entries at the end of an index make the planner probe thousands of pages per query.
+    vacuum(TABLES)
+    bench = TabBench(Result, repeat)
+    return bench.api() + bench.page() + bench.counts()
+
+
+class TabBench:
+    """The site, its two callers (an API key, an owner's session), its saved segments, and the floors."""
+
+    def __init__(self, Result, repeat: int):
+        self.Result, self.repeat = Result, repeat
+        self.site = Site.objects.get(slug=SLUG)
+        user, _ = User.objects.get_or_create(email="bench-owner@example.com")
+        with site_scope(self.site):
+            Membership.objects.get_or_create(site=self.site, user=user, defaults={"role": Role.OWNER})
+            ApiKey.objects.filter(name="bench contacts").delete()
+            _, secret = create_api_key(self.site, name="bench contacts", role=Role.OWNER, created_by=user)
+            self.webinar, vip = (Tag.objects.get(name=name).pk for name in ("Webinar 2025", "VIP"))
+            self.segment = self.saved(
+                "Engaged webinar subscribers",
+                [
+                    {"field": "status", "op": "is", "value": "subscribed"},
+                    {"field": "tag", "op": "has", "value": self.webinar},
+                    {"field": "last_activity", "op": "after", "value": 30},
+                ],
+            )
+            self.saved(
+                "VIP customers",
+                [
+                    {"field": "customer", "op": "is", "value": True},
+                    {"field": "tag", "op": "has", "value": vip},
+                ],
+            )
+            self.tab_filters = [segment.filters for segment in segments.DEFAULT_SEGMENTS.values()]
+            self.tab_filters += [segment.filters for segment in Segment.objects.all()]
+        # The same tabs by hand, in the tab's order: All, Customers, Subscribed, then the saved by name.
+        self.tabs = [
+            EVERYONE,
+            ("c.is_customer", []),
+            SUBSCRIBED,
+            self.three_filters(),
+            (f"c.is_customer AND {TAGGED}", [vip]),
+        ]
+        self.api_client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        self.page_client = Client()
+        self.page_client.force_login(user)
+
+    def saved(self, name: str, filters: list) -> Segment:
+        found = Segment.objects.filter(name=name).first()
+        return found or services.create_segment(self.site, name=name, filters={"all": filters})
+
+    # -- The figures
+
+    def api(self) -> list:
+        base = f"/api/v1/sites/{SLUG}/contacts/"
+        url = f"{base}?segment=subscribed"
+        followed = url
+        for _ in range(DEEP // 50):
+            followed = self.api_client.get(followed).json()["next"]
+        deep = self.position(*SUBSCRIBED, DEEP - 1)
+        middle = self.position(*SUBSCRIBED, self.middle(SUBSCRIBED[0]))
+        return [
+            self.measure("API Subscribed, first page", url, self.api_client, self.api_floor(*SUBSCRIBED)),
+            self.measure(
+                f"API Subscribed, {DEEP:,} rows deep (next links)",
+                followed,
+                self.api_client,
+                self.api_floor(*SUBSCRIBED, after=deep),
+            ),
+            self.measure(
+                "API Subscribed, middle of a tie",
+                f"{url}&cursor={cursor_of(middle)}",
+                self.api_client,
+                self.api_floor(*SUBSCRIBED, after=middle),
+            ),
+            self.measure(
+                "API 3-filter segment, first page",
+                f"{base}?segment={self.segment.pk}",
+                self.api_client,
+                self.api_floor(*self.three_filters()),
+            ),
+            self.measure(
+                f"API search “{SURNAME}”, first page",
+                f"{base}?q={SURNAME}",
+                self.api_client,
+                self.api_floor(*self.search()),
+            ),
+        ]
+
+    def page(self) -> list:
+        base = f"/app/{SLUG}/contacts/"
+        deep = self.position(*EVERYONE, DEEP - 1)
+        middle = self.position(*EVERYONE, self.middle(EVERYONE[0]))
+        return [
+            self.measure(
+                f"Tab All, first page, {len(self.tabs)} tab counts",
+                base,
+                self.page_client,
+                self.page_floor(*EVERYONE),
+            ),
+            self.measure(
+                f"Tab All, {DEEP:,} rows deep",
+                f"{base}?before={encode_cursor(deep)}",
+                self.page_client,
+                self.page_floor(*EVERYONE, after=deep),
+            ),
+            self.measure(
+                "Tab All, middle of a tie",
+                f"{base}?before={encode_cursor(middle)}",
+                self.page_client,
+                self.page_floor(*EVERYONE, after=middle),
+            ),
+            self.measure(
+                "Tab 3-filter segment, first page",
+                f"{base}?segment={self.segment.pk}",
+                self.page_client,
+                self.page_floor(*self.three_filters()),
+            ),
+            self.measure(
+                f"Tab search “{SURNAME}”, first page",
+                f"{base}?q={SURNAME}",
+                self.page_client,
+                self.page_floor(*self.search()),
+            ),
+        ]
+
+    def counts(self) -> list:
+        """The tab's first view after a change (the counts of its tabs counted again), against the same
+        COUNT(*)s by hand, which they must equal; then the view after it, which must count nothing."""
+        url = f"/app/{SLUG}/contacts/"
+        with site_scope(self.site):
+            found = [segments.count(self.site, filters=filters) for filters in self.tab_filters]
+        assert found == self.raw_counts(), (found, self.raw_counts())
+
+        def cold_view() -> float:
+            segments.contacts_changed(self.site)  # outside a transaction: a new generation at once
+            started = time.perf_counter()
+            assert self.page_client.get(url).status_code == 200
+            return (time.perf_counter() - started) * 1000
+
+        def counted_by_hand() -> float:
+            started = time.perf_counter()
+            self.raw_counts()
+            return (time.perf_counter() - started) * 1000
+
+        app = statistics.median(cold_view() for _ in range(COLD_REPEAT))
+        floor = statistics.median(counted_by_hand() for _ in range(COLD_REPEAT))
+        with CaptureQueriesContext(connection) as queries:
+            self.page_client.get(url)
+        counting = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
+        print(f"  the view after it: {len(counting)} count queries among its {len(queries)}", flush=True)
+        assert not counting, counting
+        return [self.Result(f"Tab first view after a change, {len(self.tabs)} cold counts", app, floor, "ms")]
+
+    # -- Measuring
+
+    def measure(self, name: str, url: str, client: Client, floor):
+        """The median of GET `url` beside the median of `floor()`; prints the queries the request runs."""
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        print(f"  {name}: {len(queries)} queries", flush=True)
+        app = median_ms(lambda: client.get(url), self.repeat)
+        return self.Result(name, app, median_ms(floor, self.repeat), "ms")
+
+    # -- The floors: hand-written SQL
+
+    def rows(self, where: str, params: list, *, after: Contact | None = None) -> list[tuple]:
+        """51 rows of `where` (one more tells whether there is a next page), newest first, after the
+        position of the contact `after`."""
+        if after is not None:
+            where, params = (
+                f"{where} AND (c.created_at, c.id) < (%s, %s)",
+                [*params, after.created_at, after.pk],
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {COLUMNS} FROM contacts_contact c WHERE c.site_id = %s AND {where} "
+                "ORDER BY c.created_at DESC, c.id DESC LIMIT 51",
+                [self.site.pk, *params],
+            )
+            return cursor.fetchall()
+
+    def tags_of(self, ids: list[int]) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ct.contact_id, t.name FROM contacts_contacttag ct "
+                "JOIN contacts_tag t ON t.id = ct.tag_id WHERE ct.site_id = %s AND ct.contact_id = ANY(%s)",
+                [self.site.pk, ids],
+            )
+            return cursor.fetchall()
+
+    def api_floor(self, where: str, params: list, *, after: Contact | None = None):
+        """What an API page shows: the rows, their tags, the offers they hold, and which of them are
+        active customers today (activity.selectors' rule, for these ids)."""
+        start, end = window_of(self.site, today_of(self.site))
+        not_activity = sorted(kind.value for kind in NOT_ACTIVITY)
+
+        def floor():
+            ids = [row[0] for row in self.rows(where, params, after=after)]
+            self.tags_of(ids)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT contact_id, offer_id FROM offers_access "
+                    "WHERE site_id = %s AND contact_id = ANY(%s) AND revoked_at IS NULL",
+                    [self.site.pk, ids],
+                )
+                cursor.fetchall()
+                cursor.execute(
+                    "SELECT c.id FROM contacts_contact c WHERE c.site_id = %s AND c.id = ANY(%s) "
+                    "AND c.last_activity_at > %s AND EXISTS (SELECT 1 FROM offers_access a "
+                    "  WHERE a.site_id = c.site_id AND a.contact_id = c.id AND a.created_at <= %s "
+                    "  AND (a.revoked_at IS NULL OR a.revoked_at > %s)) "
+                    "AND EXISTS (SELECT 1 FROM activity_activityevent e WHERE e.site_id = c.site_id "
+                    "  AND e.contact_id = c.id AND e.occurred_at > %s AND e.occurred_at <= %s "
+                    "  AND e.kind <> ALL(%s))",
+                    [self.site.pk, ids, start - LAST_ACTIVITY_STEP, end, end, start, end, not_activity],
+                )
+                cursor.fetchall()
+
+        return floor
+
+    def page_floor(self, where: str, params: list, *, after: Contact | None = None):
+        """What a page of the tab shows: the rows and their tags."""
+        return lambda: self.tags_of([row[0] for row in self.rows(where, params, after=after)])
+
+    def raw_counts(self) -> list[int]:
+        found = []
+        with connection.cursor() as cursor:
+            for where, params in self.tabs:
+                cursor.execute(
+                    f"SELECT count(*) FROM contacts_contact c WHERE c.site_id = %s AND {where}",
+                    [self.site.pk, *params],
+                )
+                found.append(cursor.fetchone()[0])
+        return found
+
+    def three_filters(self) -> tuple[str, list]:
+        """The saved segment's filters: `after` the day 30 days ago is from the start of the day after
+        it, in the site's time zone."""
+        zone = ZoneInfo(self.site.time_zone)
+        day = timezone.now().astimezone(zone).date() - timedelta(days=29)
+        since = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+        return (
+            f"c.subscription_status = 'subscribed' AND c.last_activity_at >= %s AND {TAGGED}",
+            [since, self.webinar],
+        )
+
+    def search(self) -> tuple[str, list]:
+        """Django's icontains on PostgreSQL, which the trigram indexes serve."""
+        pattern = f"%{SURNAME.upper()}%"
+        return "(upper(c.email::text) LIKE %s OR upper(c.name::text) LIKE %s)", [pattern, pattern]
+
+    # -- Positions
+
+    def position(self, where: str, params: list, depth: int) -> Contact:
+        """The contact `depth` rows deep in `where`, newest first (found by OFFSET, once, for a cursor)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id FROM contacts_contact c WHERE c.site_id = %s AND {where} "
+                "ORDER BY c.created_at DESC, c.id DESC OFFSET %s LIMIT 1",
+                [self.site.pk, *params, depth],
+            )
+            pk = cursor.fetchone()[0]
+        with site_scope(self.site):
+            return Contact.objects.get(pk=pk)
+
+    def middle(self, where: str) -> int:
+        """How deep in `where` the middle of the import is: its contacts share one created_at."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT created_at FROM contacts_contact WHERE site_id = %s AND origin = 'import' LIMIT 1",
+                [self.site.pk],
+            )
+            moment = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE c.created_at > %s), count(*) FILTER (WHERE c.created_at = %s) "
+                f"FROM contacts_contact c WHERE c.site_id = %s AND {where}",
+                [moment, moment, self.site.pk],
+            )
+            newer, same = cursor.fetchone()
+        return newer + same // 2
