@@ -49,6 +49,7 @@ from contacts.serializers import (
     UnsubscribeSerializer,
 )
 from creatorhub.api.base import SiteViewSet
+from creatorhub.explanations import flag_annotations
 from creatorhub.roles import Scope
 
 
@@ -114,7 +115,16 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     }
     action_scopes = {"tags": {"POST": Scope.CONTACTS_TAG}, "personal_data": {"GET": Scope.EXPORTS_RUN}}
 
+    def filter_queryset(self, queryset):
+        """django-filter builds and validates a form of ContactFilter's fields: only when one is asked."""
+        if self.request.query_params.keys() & ContactFilter.base_filters.keys():
+            return super().filter_queryset(queryset)
+        return queryset
+
     def safely_get_queryset(self, queryset):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no site
+            return queryset
+        queryset = queryset.annotate(**flag_annotations(self.site))  # is_active_customer, in the same query
         if self.action != "list":
             return queryset.prefetch_related("accesses__offer")  # the explanation's; rows: page_of
         return in_segment(self, queryset)

@@ -6,9 +6,10 @@ An app registers, in its AppConfig.ready():
 
 - `register(name, explain)`: `explain(contact) -> {"value", "reason", "record"}`, added to
   `contacts.selectors.explain(contact)` under `name` (the activity app: "active_customer");
-- `register_flag(name, values)`: `values(site, contacts) -> {contact id: value}` for a list of the
-  site's contacts in one query, read by the contacts API for a page of contacts (the activity app:
-  "is_active_customer");
+- `register_flag(name, condition)`: `condition(site) -> Q` on Contact, true for the contacts that have
+  the flag, written contact by contact (EXISTS on its own rows, no subquery over the whole site), so that
+  the contacts API reads the flag with the contacts themselves, in the same query (`flag_annotations`,
+  `flags_of`) (the activity app: "is_active_customer");
 - `register_condition(name, build)`: `build(site) -> Q` on Contact, a condition the segment compiler
   (contacts.segments) offers as a filter (the activity app: "active_customer", today's rule);
 - `register_timeline(page)`: `page(contact, before="") -> (rows, next cursor or None)`, the contact's
@@ -16,7 +17,9 @@ An app registers, in its AppConfig.ready():
   and `sentence`). `timeline_of` answers None when no app registered one.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+
+from django.db.models import BooleanField, ExpressionWrapper
 
 _explainers: dict[str, Callable] = {}
 _flags: dict[str, Callable] = {}
@@ -37,18 +40,17 @@ def register_flag(name: str, values: Callable) -> None:
     _flags[name] = values
 
 
-def flags_of(site, contacts: Iterable) -> dict[int, dict]:
-    """{contact id: {flag name: value}} for these contacts of `site`: one call (one query) per
-    registered flag."""
-    contacts = list(contacts)
-    found: dict[int, dict] = {contact.pk: {} for contact in contacts}
-    if not contacts:
-        return found
-    for name, values in _flags.items():
-        answers = values(site, contacts)
-        for pk in found:
-            found[pk][name] = answers.get(pk)
-    return found
+def flag_annotations(site) -> dict:
+    """{flag name: its boolean expression} to annotate a query of the site's contacts with."""
+    return {
+        name: ExpressionWrapper(condition(site), output_field=BooleanField())
+        for name, condition in _flags.items()
+    }
+
+
+def flags_of(contact) -> dict:
+    """{flag name: value} of a contact read with flag_annotations."""
+    return {name: getattr(contact, name) for name in _flags}
 
 
 def register_condition(name: str, build: Callable) -> None:
