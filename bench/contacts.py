@@ -77,11 +77,10 @@ class TabBench:
     def __init__(self, Result, repeat: int):
         self.Result, self.repeat = Result, repeat
         self.site = Site.objects.get(slug=SLUG)
-        user, _ = User.objects.get_or_create(email="bench-owner@example.com")
+        self.user, _ = User.objects.get_or_create(email="bench-owner@example.com")
         with site_scope(self.site):
-            Membership.objects.get_or_create(site=self.site, user=user, defaults={"role": Role.OWNER})
+            Membership.objects.get_or_create(site=self.site, user=self.user, defaults={"role": Role.OWNER})
             ApiKey.objects.filter(name="bench contacts").delete()
-            _, secret = create_api_key(self.site, name="bench contacts", role=Role.OWNER, created_by=user)
             self.webinar, vip = (Tag.objects.get(name=name).pk for name in ("Webinar 2025", "VIP"))
             self.segment = self.saved(
                 "Engaged webinar subscribers",
@@ -108,9 +107,17 @@ class TabBench:
             self.three_filters(),
             (f"c.is_customer AND {TAGGED}", [vip]),
         ]
-        self.api_client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
         self.page_client = Client()
-        self.page_client.force_login(user)
+        self.page_client.force_login(self.user)
+
+    def api_client(self) -> Client:
+        """A client with an API key of its own: a measurement makes hundreds of requests, and each key
+        has its rate (API_RATE_PER_KEY); a 429 would be timed as a page."""
+        with site_scope(self.site):
+            _, secret = create_api_key(
+                self.site, name="bench contacts", role=Role.OWNER, created_by=self.user
+            )
+        return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     def saved(self, name: str, filters: list) -> Segment:
         found = Segment.objects.filter(name=name).first()
@@ -121,35 +128,35 @@ class TabBench:
     def api(self) -> list:
         base = f"/api/v1/sites/{SLUG}/contacts/"
         url = f"{base}?segment=subscribed"
-        followed = url
+        followed, client = url, self.api_client()
         for _ in range(DEEP // 50):
-            followed = self.api_client.get(followed).json()["next"]
+            followed = client.get(followed).json()["next"]
         deep = self.position(*SUBSCRIBED, DEEP - 1)
         middle = self.position(*SUBSCRIBED, self.middle(SUBSCRIBED[0]))
         return [
-            self.measure("API Subscribed, first page", url, self.api_client, self.api_floor(*SUBSCRIBED)),
+            self.measure("API Subscribed, first page", url, self.api_client(), self.api_floor(*SUBSCRIBED)),
             self.measure(
                 f"API Subscribed, {DEEP:,} rows deep (next links)",
                 followed,
-                self.api_client,
+                self.api_client(),
                 self.api_floor(*SUBSCRIBED, after=deep),
             ),
             self.measure(
                 "API Subscribed, middle of a tie",
                 f"{url}&cursor={cursor_of(middle)}",
-                self.api_client,
+                self.api_client(),
                 self.api_floor(*SUBSCRIBED, after=middle),
             ),
             self.measure(
                 "API 3-filter segment, first page",
                 f"{base}?segment={self.segment.pk}",
-                self.api_client,
+                self.api_client(),
                 self.api_floor(*self.three_filters()),
             ),
             self.measure(
                 f"API search “{SURNAME}”, first page",
                 f"{base}?q={SURNAME}",
-                self.api_client,
+                self.api_client(),
                 self.api_floor(*self.search()),
             ),
         ]
@@ -222,14 +229,18 @@ class TabBench:
     # -- Measuring
 
     def measure(self, name: str, url: str, client: Client, floor):
-        """The median of GET `url` beside the median of `floor()`; prints the queries the request runs."""
+        """The median of GET `url` (each answered 200) beside the median of `floor()`; prints the queries
+        the request runs."""
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         print(f"  {name}: {len(queries)} queries", flush=True)
-        app = median_ms(lambda: client.get(url), self.repeat)
-        return self.Result(name, app, median_ms(floor, self.repeat), "ms")
+
+        def get():
+            assert client.get(url).status_code == 200
+
+        return self.Result(name, median_ms(get, self.repeat), median_ms(floor, self.repeat), "ms")
 
     # -- The floors: hand-written SQL
 
