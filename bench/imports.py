@@ -5,7 +5,7 @@ search indexes included), whatever else the database holds.
 - app: the whole job, as a worker runs it — upload (encoding, delimiter, header, mapping), reading and
   checking every row, COPY into the staging table, the merge, the row errors, the count;
 - floor: the same file through raw SQL only — COPY into a staging table, then one INSERT … ON CONFLICT
-  merge with the same settings and order, and the same cleaning of the GIN pending lists.
+  merge in the same order (that of the unique index).
 
 Each run commits (the foreign keys are checked then) and starts on a vacuumed table after a checkpoint,
 the rows of the run before deleted, so both meet the same table. The sites are removed at the end.
@@ -112,9 +112,6 @@ def _app(site: Site, path: Path) -> float:
 def _floor(site: Site, path: Path) -> float:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, path.open(encoding="utf-8") as file:
-        cursor.execute(merge.WORK_MEM)
-        gin_indexes = merge.own_gin_indexes(cursor)
-        cursor.execute(merge.GIN_ROUNDS)
         cursor.execute(
             "CREATE TEMP TABLE floor_rows (email text, first text, last text, city text) ON COMMIT DROP"
         )
@@ -122,8 +119,6 @@ def _floor(site: Site, path: Path) -> float:
             while chunk := file.read(merge.CHUNK):
                 copy.write(chunk)
         cursor.execute(FLOOR_MERGE, {"site": site.pk})
-        for index in gin_indexes:
-            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
     return time.perf_counter() - started
 
 

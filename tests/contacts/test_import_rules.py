@@ -256,8 +256,7 @@ def test_the_status_rule_raises_never_subscribed_and_pending_only():
 @pytest.mark.postgres
 def test_the_copy_merge_runs_under_row_level_security_as_the_app_role(site):
     """As the application runs with DATABASE_APP_ROLE: row-level security binds every statement (so row
-    errors go through a temporary table: PostgreSQL refuses COPY into a table under a policy), and the
-    GIN indexes, owned by another role, keep their default cleaning."""
+    errors go through a temporary table: PostgreSQL refuses COPY into a table under a policy)."""
     role = settings.DATABASE_APP_ROLE or "creatorhub_app"
     assert rls.prepare_app_role(connection, role)
     with connection.cursor() as cursor:
