@@ -98,10 +98,6 @@ def _customer_cause(contact: Contact) -> tuple[str, dict]:
     return "Holds no offer: never bought nor was granted one.", {"type": "contact", "id": contact.pk}
 
 
-def offer_ids_held(contact: Contact) -> list[int]:
-    return sorted({a.offer_id for a in contact.accesses.all() if a.revoked_at is None})
-
-
 def personal_data(contact: Contact) -> dict:
     """Everything the site holds about the contact, for an access request: their profile, tags,
     consent history, form submissions and providers' delivery reports, then what the rooms above

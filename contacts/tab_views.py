@@ -43,7 +43,7 @@ from contacts.forms import (
     filters_from_text,
     selected_ids,
 )
-from contacts.models import BulkAction, BulkActionKind, Contact, JobStatus, Segment, Tag
+from contacts.models import BulkAction, BulkActionKind, Contact, ContactTag, JobStatus, Segment, Tag
 from creatorhub.errors import DomainError
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
@@ -247,6 +247,17 @@ def actions_for(site, scopes) -> list[dict]:
     return found
 
 
+def with_tag_names(contacts: list) -> None:
+    """Each contact's `tag_names`, for the whole page in one query of plain values (a prefetch builds
+    querysets per contact: most of a page's time at a million contacts)."""
+    names: dict[int, list[str]] = {contact.pk: [] for contact in contacts}
+    rows = ContactTag.objects.filter(contact__in=list(names)).order_by("tag__name")
+    for contact_id, name in rows.values_list("contact_id", "tag__name"):
+        names[contact_id].append(name)
+    for contact in contacts:
+        contact.tag_names = names[contact.pk]
+
+
 class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
     """The Contacts tab. Its saving of a segment subclasses it, to show the tab again with the form's
     errors (status 400)."""
@@ -256,7 +267,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
     def render_tab(self, shown: Shown, *, builder=None, draft=False, save_form=None, status=200, **kwargs):
         request, site = self.request, self.request.site
         saved = list(Segment.objects.all())
-        contacts = segments.matching(site, filters=shown.filters, search=shown.q).prefetch_related("tags")
+        contacts = segments.matching(site, filters=shown.filters, search=shown.q)
         before = request.GET.get("before", "") if request.method == "GET" else ""
         try:
             page, next_cursor = keyset_page(contacts, cursor=before)
@@ -264,6 +275,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             messages.error(request, "This page link is not valid: here are the newest contacts.")
             page, next_cursor = keyset_page(contacts)
             before, status = "", 400
+        with_tag_names(page)
         builder = builder or FilterBuilder.from_filters(shown.extra)
         view_count = shown.count(site)
         context = self.get_context_data(

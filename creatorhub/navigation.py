@@ -18,7 +18,7 @@ class Tab:
 
 TABS = (
     Tab("Overview", "site-home", Scope.SITE_READ),
-    Tab("Contacts", "contacts", Scope.CONTACTS_READ),
+    Tab("Contacts", "contacts", Scope.CONTACTS_READ, also=("imports", "exports")),
     Tab("Activity", "activity", Scope.CONTACTS_READ),
     Tab("Offers", "offers", Scope.OFFERS_READ, also=("products", "grant-jobs")),
     Tab("Emails", "emails", Scope.EMAILS_READ),
