@@ -3,9 +3,9 @@ consent events and emails that got them there. Run only on a site that has no co
 
 from django.db import transaction
 
-from contacts import services
+from contacts import bulk, exports, services
 from contacts.imports import demo as import_demo
-from contacts.models import ConsentSource, Contact, ContactOrigin
+from contacts.models import BulkActionKind, ConsentSource, Contact, ContactOrigin
 from contacts.services import Consent
 from creatorhub.tenancy import site_scope
 
@@ -50,6 +50,22 @@ def seed(sites: dict, team: dict, stdout) -> None:
         _seed_segments(site, owner, stdout)
     stdout.write(f"  {len(PEOPLE)} contacts and 2 forms on {site.name}")
     import_demo.seed(site, owner=team["owner@example.com"], stdout=stdout)
+    _seed_team_work(site, team["admin@example.com"], stdout)
+
+
+def _seed_team_work(site, admin, stdout):
+    """What the team did from the Contacts tab: a tag added to every subscriber, and an export of them
+    (written by a worker, or at once when Celery runs eagerly)."""
+    with site_scope(site):
+        bulk.start_bulk_action(
+            site,
+            kind=BulkActionKind.ADD_TAG,
+            selection={"segment": "subscribed"},
+            params={"tag": "Newsletter 2027"},
+            by_user=admin,
+        )
+        exports.start_export(site, selection={"segment": "subscribed"}, by_user=admin)
+    stdout.write(f"  a bulk action and an export on {site.name}")
 
 
 def _seed_person(site, email, name, tags, story, *, newsletter, free_class, owner):

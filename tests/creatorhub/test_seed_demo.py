@@ -87,3 +87,16 @@ def test_the_demo_shows_usage_and_a_site_over_its_plan(demo, rows):
     case = OverageCase.objects.get(site__slug="ben-codes")
     assert case.status == "open"
     assert case.entries.count() > 1
+
+
+def test_the_demo_shows_a_bulk_action_and_a_finished_export(demo, rows):
+    from contacts.models import BulkAction, Export, JobStatus
+
+    action = BulkAction.objects.get(site__slug="ana-yoga")
+    assert (action.kind, action.status) == ("add_tag", JobStatus.DONE)
+    assert (
+        action.changed
+        == Contact.objects.filter(site__slug="ana-yoga", subscription_status="subscribed").count()
+    )
+    export = Export.objects.get(site__slug="ana-yoga")
+    assert (export.status, export.written) == (JobStatus.DONE, action.total)
