@@ -198,7 +198,7 @@ def site_of(event) -> Site | None:
         return None
     # Audited platform-wide read: the provider names the message, not the site. A provider message id
     # is given to one email only, so it names one site; two sites would be ambiguous and change nothing.
-    with platform_wide("webhook: the site of a provider message id"):
+    with platform_wide("webhook: the site of a provider message id", routine=True):
         emails = OutboundEmail.objects.filter(provider_message_id=message_id)
         site_ids = set(emails.values_list("site_id", flat=True)[:2])
     return Site.objects.filter(pk=site_ids.pop()).first() if len(site_ids) == 1 else None

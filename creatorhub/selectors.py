@@ -15,7 +15,7 @@ def sites_of_user(user) -> QuerySet[Site]:
     Audited platform-wide read: a user's memberships span sites. They are read here (a few rows), so
     that the lazy query of sites returned touches no site-owned table.
     """
-    with platform_wide(f"the sites of user {user.pk}"):
+    with platform_wide(f"the sites of user {user.pk}", routine=True):
         roles = dict(Membership.objects.filter(user=user).values_list("site_id", "role"))
     when = [When(pk=pk, then=Value(name)) for pk, name in roles.items()]
     role = Case(*when, default=Value(""), output_field=CharField())
@@ -36,7 +36,7 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != "chk":
         return None
-    with platform_wide(f"API key lookup by its prefix {parts[1]}"):
+    with platform_wide(f"API key lookup by its prefix {parts[1]}", routine=True):
         api_key = ApiKey.objects.select_related("site").filter(prefix=parts[1], revoked_at=None).first()
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_secret(secret)):
         return None
@@ -48,7 +48,7 @@ def invitation_for_token(token: str) -> Invitation | None:
 
     Audited platform-wide read: the token is the only thing the invitee's link carries.
     """
-    with platform_wide("invitation lookup by its token"):
+    with platform_wide("invitation lookup by its token", routine=True):
         return (
             Invitation.objects.select_related("site", "invited_by")
             .filter(token_hash=hash_secret(token))

@@ -31,12 +31,14 @@ def site_scope(site: Site | None):
 
 
 @contextmanager
-def platform_wide(reason: str):
+def platform_wide(reason: str, *, routine: bool = False):
     """THE audited door to every site's rows (DESIGN §2: the nightly run, support, the admin, seeding,
     schema generation, lookups by a secret that names its site). django-scopes is disabled and the
     database is told so (`app.platform`, creatorhub.rls), and the reason is logged. A bare
     `scopes_disabled()` lifts the ORM's filter only: under row-level security it reads nothing."""
-    platform_log.info("Platform-wide: %s", reason)
+    # A lookup made on every request (an API key by its secret, the user's own sites) is logged at
+    # debug, so that the audit lines of real platform-wide work are not drowned.
+    platform_log.log(logging.DEBUG if routine else logging.INFO, "Platform-wide: %s", reason)
     with scope(_enabled=False, **{_PLATFORM: reason}):
         yield
 
