@@ -22,6 +22,7 @@ TEAM = services.Consent(source=ConsentSource.TEAM, note="Signed up at the spring
 FORM = services.Consent(source=ConsentSource.FORM, note="Submitted the form")
 LINK = services.Consent(source=ConsentSource.LINK, note="Unsubscribe link")
 
+
 @pytest.fixture(autouse=True)
 def _clear_rate_limits():
     cache.clear()
