@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from contacts.models import Contact
+from contacts.models import Contact, JobStatus  # one set of job statuses: bulk actions, exports, grants
 from creatorhub.models import ApiKey, SiteOwned, User
 
 
@@ -129,13 +129,6 @@ class Access(SiteOwned):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
 
 
 class GrantJob(SiteOwned):
