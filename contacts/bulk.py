@@ -78,12 +78,13 @@ def clean_selection(site: Site, selection: dict) -> tuple[dict, str]:
         raise BulkActionError("Choose contacts, or all contacts of a segment.", field="selection")
     segment = segments.resolve(selection.get("segment", "all"))
     filters = segments.clean(site, segment.filters)
+    extra = {"all": []}
     if "filters" in selection:  # the filter builder's filters, on top of the segment's
         extra = segments.clean(site, selection["filters"])
         filters = {"all": filters["all"] + extra["all"]}
     search = str(selection.get("search") or "").strip()[: segments.MAX_SEARCH]
     words = f"the segment “{segment.name}”"
-    phrases = segments.describe(filters)[len(segments.clean(site, segment.filters)["all"]) :]
+    phrases = segments.describe(extra)
     if phrases:
         words += " where " + ", ".join(phrases)
     if search:
