@@ -286,7 +286,7 @@ class SegmentViewSet(SiteViewSet):
 
     def list(self, request, site):
         found = [segments.resolve(key) for key in segments.DEFAULT_SEGMENTS]
-        found += [segments.resolve(str(pk)) for pk in self.get_queryset().values_list("pk", flat=True)]
+        found += [segments.ResolvedSegment.of(s) for s in self.get_queryset()]
         data = SegmentSerializer(found, many=True, context=self.get_serializer_context()).data
         return Response({"results": data, "next": None, "previous": None})
 

@@ -98,6 +98,10 @@ class ResolvedSegment:
     filters: dict
     saved: Segment | None = None
 
+    @classmethod
+    def of(cls, saved: Segment) -> "ResolvedSegment":
+        return cls(str(saved.pk), saved.name, saved.filters, saved)
+
 
 def resolve(key: str) -> ResolvedSegment:
     """The segment of `key` on the site in scope; an unknown key or another site's id is an error."""
@@ -108,7 +112,7 @@ def resolve(key: str) -> ResolvedSegment:
     saved = Segment.objects.filter(pk=int(key)).first() if key.isascii() and key.isdigit() else None
     if saved is None:
         raise SegmentError(f"No segment {key!r} on this site.", field="segment")
-    return ResolvedSegment(str(saved.pk), saved.name, saved.filters, saved)
+    return ResolvedSegment.of(saved)
 
 
 # -- Validation -----------------------------------------------------------------------------------------

@@ -303,7 +303,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         """All, Customers, Subscribed and the saved segments, each with its (cached) count."""
         site = self.request.site
         found = [segments.resolve(key) for key in segments.DEFAULT_SEGMENTS]
-        found += [segments.ResolvedSegment(str(s.pk), s.name, s.filters, s) for s in saved]
+        found += [segments.ResolvedSegment.of(s) for s in saved]
         path = reverse("contacts", kwargs={"site": site.slug})
         return [
             {
