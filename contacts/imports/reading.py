@@ -65,10 +65,22 @@ def sniff(stream) -> Layout:
         delimiter, lines = hint[1], lines[1:]
     else:
         delimiter = detect_delimiter(lines)
-    first = next(csv.reader(lines, delimiter=delimiter), [])
+    try:
+        first = next(csv.reader(lines, delimiter=delimiter), [])
+    except csv.Error:  # a cell over csv's limit of 131,072 characters (the rows' limit too)
+        raise ContactImportError(
+            "The first row of the file has a cell over 131,072 characters: it should name the columns "
+            "(or hold a contact).",
+            field="file",
+        ) from None
     if not any(cell.strip() for cell in first):
         raise ContactImportError(
             "The first row of the file is empty: it should name the columns (or hold a contact).",
+            field="file",
+        )
+    if any("\x00" in cell for cell in first):  # nor can the database keep it in the column names
+        raise ContactImportError(
+            "The first row of the file has a NUL character: it is not CSV text. Save it as CSV again.",
             field="file",
         )
     if len(first) > MAX_COLUMNS:

@@ -104,6 +104,13 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them(site):
         (b"\n\nemail\n", "The first row of the file is empty"),
         ((",".join(f"c{n}" for n in range(201)) + "\n").encode(), "The file has 201 columns"),
         (b"name,city\nAna,Lisbon\n", "Choose the column that holds the email addresses."),
+        # found by tests/contacts/test_fuzz_import.py: these were 500s
+        (b"email," + b"h" * 200_000 + b"\nana@example.com,x\n", "The first row of the file has a cell over"),
+        (
+            b'email,"h' + b"h" * 200_000 + b'"\nana@example.com,x\n',
+            "The first row of the file has a cell over",
+        ),
+        (b"email,ph\x00one\nana@example.com,1\n", "The first row of the file has a NUL character"),
     ],
 )
 def test_a_file_that_cannot_be_imported_is_refused_with_a_reason(site, data, message):
