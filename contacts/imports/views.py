@@ -93,7 +93,15 @@ class ImportPage(SitePageMixin, TemplateView):
     def get(self, request, site, pk):
         imp = get_object_or_404(Import.objects.select_related("created_by", "created_by_api_key"), pk=pk)
         if imp.status == ImportStatus.DRAFT:
-            return self.render_check(imp, MappingForm(headers=imp.headers, targets=imp.mapping), imp.mapping)
+            form, targets = MappingForm(headers=imp.headers, targets=imp.mapping), imp.mapping
+            try:
+                mapping.clean(imp.headers, targets)
+            except ContactImportError as error:  # no column recognised as the email: the page asks for one
+                posted = {f"column_{n}": target for n, target in enumerate(targets)}
+                form, targets = MappingForm(posted, headers=imp.headers, targets=targets), None
+                form.is_valid()
+                form.add_error(None, error.message)
+            return self.render_check(imp, form, targets)
         self.template_name = "app/imports/_progress.html" if request.htmx else "app/imports/detail.html"
         context = self.get_context_data(
             imp=imp,

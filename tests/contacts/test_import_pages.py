@@ -105,6 +105,15 @@ def test_changing_a_column_updates_the_preview_alone(browser, site):
     assert "Lisbon" not in text
 
 
+def test_a_file_without_an_email_column_shows_its_check_page_asking_for_one(browser, site):
+    data = b"name,city\nAna,Lisbon\n"  # no column recognised as the email (was a 500: fuzzing found it)
+    response = upload(browser, site, file=SimpleUploadedFile("list.csv", data, content_type="text/csv"))
+    check = browser.get(response["Location"])
+    assert check.status_code == 200
+    assert "Choose the column that holds the email addresses." in check.content.decode()
+    assert the_import(site).status == "draft"
+
+
 def test_a_mapping_without_an_email_column_is_refused_on_the_page(browser, site):
     upload(browser, site)
     imp = the_import(site)
