@@ -127,7 +127,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
         queryset = queryset.annotate(**flag_annotations(self.site))  # is_active_customer, in the same query
         if self.action != "list":
             return queryset.prefetch_related("accesses__offer")  # the explanation's; rows: page_of
-        return in_segment(self, queryset)
+        return selectors.with_tags_and_offers(in_segment(self, queryset))
 
     @extend_schema(
         parameters=[

@@ -1,7 +1,5 @@
-from collections import defaultdict
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
@@ -11,14 +9,13 @@ from contacts.models import (
     BulkActionKind,
     ConsentEvent,
     Contact,
-    ContactTag,
     Export,
     Form,
     JobStatus,
     UnsubscribeReason,
 )
 from contacts.segments import count, describe
-from contacts.selectors import explain
+from contacts.selectors import explain, read_tags_and_offers
 from creatorhub.api.serializers import ObjectIdField, StrictFieldsMixin, StrictSerializer
 from creatorhub.explanations import flags_of
 
@@ -43,11 +40,11 @@ def validate_custom_fields(value):
 class ContactListSerializer(serializers.ListSerializer):
     """A page of contacts. What a row shows from other tables (its tags, the offers it holds, the flags
     the apps above register: `is_active_customer`, through creatorhub.explanations) is read for the
-    whole page at once, one query each, as plain values (page_of); each row is ContactSerializer.row."""
+    whole page at once, as plain values (page_of); each row is ContactSerializer.row."""
 
     def to_representation(self, data):
         contacts = list(data.all() if hasattr(data, "all") else data)
-        page_of(self.context["site"], contacts)
+        page_of(contacts)
         return [self.child.row(contact) for contact in contacts]
 
 
@@ -60,20 +57,13 @@ class OnPage:
     flags: dict
 
 
-def page_of(site, contacts: list[Contact]) -> None:
-    """Sets `on_page` on each of the site's `contacts`: their tags by name, the ids of the offers they
-    hold (live accesses; the offers room's table, read as the segment compiler reads it), and their
-    flags, read with the contacts (ContactViewSet annotates them). Two queries, however many contacts."""
-    ids = [contact.pk for contact in contacts]
-    tags, offers = defaultdict(list), defaultdict(set)
-    named = ContactTag.objects.filter(contact_id__in=ids).order_by("tag__name", "tag_id")
-    for pk, name in named.values_list("contact_id", "tag__name"):
-        tags[pk].append(name)
-    live = apps.get_model("offers", "Access").objects.filter(contact_id__in=ids, revoked_at=None)
-    for pk, offer_id in live.values_list("contact_id", "offer_id"):
-        offers[pk].add(offer_id)
+def page_of(contacts: list[Contact]) -> None:
+    """Sets `on_page` on each of `contacts`: their tags and offers (read with them by
+    with_tags_and_offers, else now) and their flags, read with the contacts (ContactViewSet annotates
+    them)."""
+    read_tags_and_offers(contacts)
     for contact in contacts:
-        contact.on_page = OnPage(tags[contact.pk], sorted(offers[contact.pk]), flags_of(contact))
+        contact.on_page = OnPage(contact.tag_names, contact.offer_ids, flags_of(contact))
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -111,7 +101,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
     def to_representation(self, contact):
         if not hasattr(contact, "on_page"):
-            page_of(self.context["site"], [contact])
+            page_of([contact])
         return super().to_representation(contact)
 
     def row(self, contact) -> dict:

@@ -43,7 +43,8 @@ from contacts.forms import (
     filters_from_text,
     selected_ids,
 )
-from contacts.models import BulkAction, BulkActionKind, Contact, ContactTag, JobStatus, Segment, Tag
+from contacts.models import BulkAction, BulkActionKind, Contact, JobStatus, Segment, Tag
+from contacts.selectors import read_tags_and_offers, with_tags_and_offers
 from creatorhub.errors import DomainError
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
@@ -247,17 +248,6 @@ def actions_for(site, scopes) -> list[dict]:
     return found
 
 
-def with_tag_names(contacts: list) -> None:
-    """Each contact's `tag_names`, for the whole page in one query of plain values (a prefetch builds
-    querysets per contact: most of a page's time at a million contacts)."""
-    names: dict[int, list[str]] = {contact.pk: [] for contact in contacts}
-    rows = ContactTag.objects.filter(contact__in=list(names)).order_by("tag__name")
-    for contact_id, name in rows.values_list("contact_id", "tag__name"):
-        names[contact_id].append(name)
-    for contact in contacts:
-        contact.tag_names = names[contact.pk]
-
-
 class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
     """The Contacts tab. Its saving of a segment subclasses it, to show the tab again with the form's
     errors (status 400)."""
@@ -268,6 +258,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         request, site = self.request, self.request.site
         saved = list(Segment.objects.all())
         contacts = segments.matching(site, filters=shown.filters, search=shown.q)
+        contacts = with_tags_and_offers(contacts, offers=False)
         before = request.GET.get("before", "") if request.method == "GET" else ""
         try:
             page, next_cursor = keyset_page(contacts, cursor=before)
@@ -275,7 +266,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             messages.error(request, "This page link is not valid: here are the newest contacts.")
             page, next_cursor = keyset_page(contacts)
             before, status = "", 400
-        with_tag_names(page)
+        read_tags_and_offers(page, offers=False)
         builder = builder or FilterBuilder.from_filters(shown.extra)
         view_count = shown.count(site)
         context = self.get_context_data(
