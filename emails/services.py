@@ -54,7 +54,9 @@ def send_automated(
             )
     except IntegrityError:
         return OutboundEmail.objects.get(dedupe_key=dedupe_key[:200])
-    transaction.on_commit(lambda: send_email.delay(site.pk, email.pk))
+    # Robust: with the broker down, the failure is logged and the caller's request still succeeds; the
+    # row stays queued and the sweep (emails.tasks.requeue_stale_emails) sends it once the broker is back.
+    transaction.on_commit(lambda: send_email.delay(site.pk, email.pk), robust=True)
     return email
 
 

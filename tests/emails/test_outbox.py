@@ -154,6 +154,21 @@ def test_a_stale_queued_email_is_swept_and_sent_once(
     assert row(email).status == EmailStatus.SENT
 
 
+def test_a_broker_down_at_commit_fails_nothing_and_leaves_the_email_for_the_sweep(
+    site, contact, mailoutbox, django_capture_on_commit_callbacks, time_machine, caplog
+):
+    from kombu.exceptions import OperationalError
+
+    down = mock.patch("emails.tasks.send_email.delay", side_effect=OperationalError("Connection refused"))
+    with down, scope(site=site), django_capture_on_commit_callbacks(execute=True):
+        email = queue(site, contact)  # the caller (a purchase, a grant) does not fail
+    assert "Connection refused" in caplog.text
+    assert row(email).status == EmailStatus.QUEUED
+    time_machine.move_to(timezone.now() + timedelta(minutes=3))
+    assert requeue_stale_emails() == 1
+    assert len(mailoutbox) == 1
+
+
 def test_an_email_of_another_sites_contact_is_refused(site, other_site):
     stranger = ContactFactory(site=other_site)
     with scope(site=site), pytest.raises(ValueError, match="another site"):
