@@ -74,19 +74,20 @@ class SmtpSink:
 class Worker:
     """`celery -A creatorhub worker` in a subprocess, on the test database and the test Redis."""
 
-    def __init__(self, *, smtp_port: int):
+    def __init__(self, *, smtp_port: int, redis_url: str = TEST_REDIS_URL, env: dict | None = None):
         db = connection.settings_dict
         host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
         self.env = {
             **os.environ,
             "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
-            "REDIS_URL": TEST_REDIS_URL,
+            "REDIS_URL": redis_url,
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_port),
             "DEBUG": "true",
             "PYTHONUNBUFFERED": "1",
             "CELERY_TRACE_LOG_LEVEL": "INFO",
+            **(env or {}),
         }
         self.command = [
             sys.executable,
@@ -129,12 +130,12 @@ class Worker:
         self.log.close()
 
 
-def broker_client() -> Celery:
-    """A Celery client publishing to the test Redis, by task name."""
+def broker_client(url: str = TEST_REDIS_URL) -> Celery:
+    """A Celery client publishing to the test Redis (or `url`), by task name."""
     import redis
 
-    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
-    return Celery("tests", broker=TEST_REDIS_URL, set_as_current=False)  # never the app of shared tasks
+    redis.Redis.from_url(url).flushdb()
+    return Celery("tests", broker=url, set_as_current=False)  # never the app of shared tasks
 
 
 def wait_for(condition, *, timeout: float = 30.0, every: float = 0.1):
@@ -147,11 +148,11 @@ def wait_for(condition, *, timeout: float = 30.0, every: float = 0.1):
 
 
 @contextmanager
-def publishing_to_test_broker(app):
-    """Inside, `app` sends tasks to the test Redis instead of running them eagerly; after, it is as it
-    was. Its connection pools are dropped both ways: they keep the broker they were made for."""
+def publishing_to_test_broker(app, url: str = TEST_REDIS_URL):
+    """Inside, `app` sends tasks to the test Redis (or `url`) instead of running them eagerly; after, it
+    is as it was. Its connection pools are dropped both ways: they keep the broker they were made for."""
     saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager, app.conf.broker_url = False, TEST_REDIS_URL
+    app.conf.task_always_eager, app.conf.broker_url = False, url
     app._after_fork()  # Celery's own reset of the pools
     try:
         yield
