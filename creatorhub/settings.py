@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "creatorhub.api.errors.DatabaseUnavailableMiddleware",  # a 503, not a 500, when the database is down
     "axes.middleware.AxesMiddleware",  # last (django-axes): answers a locked-out login
 ]
 
@@ -86,6 +87,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0"),
+        conn_health_checks=True,  # a kept connection is checked before reuse (one lost in a restart)
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

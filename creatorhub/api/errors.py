@@ -1,8 +1,11 @@
 """The API's error format (SPEC §7): `{"code", "message", "fields"}`, JSON, never HTML."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -83,3 +86,38 @@ def server_error(request):
     if request.path.startswith(API_PREFIX):
         return _api_error(500, "error", "The server failed to answer; the error is logged.")
     return defaults.server_error(request)
+
+
+# A database that does not answer (restarting, failing over, a lock or statement timeout) is not a bug in
+# the request: it is a 503 with Retry-After, in the API's format under /api/, else a short page of its
+# own (the site's layout would need the database for the user). The next request checks its connection
+# before using it (CONN_HEALTH_CHECKS in settings) and connects again.
+
+RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = "The database is not answering for a moment; try again in a few seconds."
+UNAVAILABLE_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Back in a moment</title>"
+    f"<h1>Back in a moment</h1><p>{DATABASE_UNAVAILABLE}</p></html>"
+)
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        driver = connection.Database  # its errors too: raised raw from an execute wrapper (creatorhub.rls)
+        unavailable = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
+        if not isinstance(exception, unavailable):
+            return None
+        logger.warning("Database unavailable (%s %s): %s", request.method, request.path, exception)
+        if request.path.startswith(API_PREFIX):
+            response = _api_error(503, "unavailable", DATABASE_UNAVAILABLE)
+        else:
+            response = HttpResponse(UNAVAILABLE_PAGE, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

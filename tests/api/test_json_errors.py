@@ -45,3 +45,31 @@ def test_filters_nested_too_deeply_in_the_query_are_a_400(owner_client, site):
     response = owner_client.get(f"/api/v1/sites/{site.slug}/contacts/", {"filters": "[" * 100_000})
     assert response.status_code == 400
     assert "filters" in response.json()["fields"]
+
+
+def raising(error):
+    def view(*args, **kwargs):
+        raise error
+
+    return view
+
+
+@pytest.mark.parametrize("driver", [False, True], ids=["django", "driver"])
+def test_a_database_that_does_not_answer_is_a_503_with_retry_after(owner_client, site, monkeypatch, driver):
+    """A restart or failover (tests/faults/test_postgres_restart.py has the real one): JSON under /api/,
+    a short page elsewhere; also for the driver's own error, which an execute wrapper raises unwrapped."""
+    from django.db import OperationalError, connection
+
+    error = (connection.Database.OperationalError if driver else OperationalError)(
+        "server closed the connection"
+    )
+    monkeypatch.setattr("contacts.api.ContactViewSet.list", raising(error))
+    monkeypatch.setattr("offers.member_views.LoginView.get", raising(error))
+
+    response = owner_client.get(f"/api/v1/sites/{site.slug}/contacts/")
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert response.json()["code"] == "unavailable"
+
+    page = owner_client.get(f"/s/{site.slug}/login/")
+    assert (page.status_code, page["Retry-After"]) == (503, "5")
+    assert "Back in a moment" in page.content.decode()
