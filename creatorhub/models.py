@@ -183,3 +183,117 @@ class ApiKey(SiteOwned):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AuditAction(models.TextChoices):
+    """What the audit log records (issue #7): acts of the team, of API keys and of support staff."""
+
+    OFFER_GRANTED = "offer_granted", "Granted an offer"
+    OFFER_REVOKED = "offer_revoked", "Revoked an offer"
+    PURCHASE_RECORDED = "purchase_recorded", "Recorded a purchase"
+    CONTACT_DELETED = "contact_deleted", "Deleted a contact"
+    SUBSCRIPTION_CHANGED = "subscription_changed", "Changed a subscription status"
+    BULK_ACTION_STARTED = "bulk_action_started", "Started a bulk action on contacts"
+    IMPORT_STARTED = "import_started", "Started an import"
+    EXPORT_STARTED = "export_started", "Started an export"
+    TEMPLATE_EDITED = "template_edited", "Edited an email template"
+    TEMPLATE_RESTORED = "template_restored", "Restored an email template's default"
+    API_KEY_CREATED = "api_key_created", "Created an API key"
+    API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+    MEMBER_INVITED = "member_invited", "Invited a team member"
+    MEMBER_ROLE_CHANGED = "member_role_changed", "Changed a team member's role"
+    MEMBER_REMOVED = "member_removed", "Removed a team member"
+    SUPPORT_SITE_VIEWED = "support_site_viewed", "Support viewed the site's usage"
+    SUPPORT_CASE_VIEWED = "support_case_viewed", "Support viewed an overage case"
+    SUPPORT_CASE_CHANGED = "support_case_changed", "Support changed an overage case"
+
+
+class ActorKind(models.TextChoices):
+    TEAM = "team", "Team member"
+    API_KEY = "api_key", "API key"
+    SUPPORT = "support", "Support staff"
+    SYSTEM = "system", "CreatorHub"
+
+
+class AppendOnly(Exception):
+    """An audit entry is never changed or deleted."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("Audit entries are never changed.")
+
+    def delete(self):
+        raise AppendOnly("Audit entries are never deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnly("Audit entries are never changed.")
+
+
+class AuditEntry(SiteOwned):
+    """One act on a site — who, what, when and from where — written in the transaction of the act
+    (creatorhub.audit.record). Append-only: the model, its queryset and, on PostgreSQL, a trigger
+    refuse every change and deletion (the trigger lets a deleted user or key be forgotten, the label
+    stays). No contact's email or name is kept here: a contact is "contact #id"."""
+
+    # A site with an audit log is not deleted (the log outlives nothing it records).
+    site = models.ForeignKey(Site, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM)
+    actor_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, help_text="Who acted, kept when they are deleted.")
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="Old and new values, counts.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    objects = ScopedManager(_manager_class=models.Manager.from_queryset(AuditEntryQuerySet), site="site")
+
+    class Meta:
+        default_related_name = "audit_entries"
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["site", "-created_at", "-id"], name="audit_site_created"),
+            models.Index(fields=["site", "action", "-created_at", "-id"], name="audit_site_action"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_label}: {self.get_action_display()} {self.target_label}".strip()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("Audit entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("Audit entries are never deleted.")
+
+    @property
+    def change_lines(self) -> list[str]:
+        """The changes in words: "role: admin → owner", "count: 120"."""
+
+        def shown(value) -> str:
+            if value is None or value == "":
+                return "—"
+            if isinstance(value, list):
+                return ", ".join(str(v) for v in value) or "—"
+            return str(value)
+
+        lines = []
+        for key, value in (self.changes or {}).items():
+            name = key.replace("_", " ")
+            if isinstance(value, dict) and set(value) == {"old", "new"}:
+                if value["old"] != value["new"]:
+                    lines.append(f"{name}: {shown(value['old'])} → {shown(value['new'])}")
+            elif isinstance(value, dict):
+                lines.append(f"{name}: " + ", ".join(f"{k} {shown(v)}" for k, v in value.items()))
+            else:
+                lines.append(f"{name}: {shown(value)}")
+        return lines

@@ -16,6 +16,7 @@ from django.http import Http404
 from django_scopes import scope
 from django_scopes.state import get_scope
 
+from creatorhub import audit
 from creatorhub.models import ApiKey, Membership, Site
 from creatorhub.roles import Role, scopes_of
 
@@ -112,7 +113,7 @@ class SitePageMixin(LoginRequiredMixin):
         site = Site.objects.select_related("plan").filter(slug=kwargs.get("site", "")).first()
         if site is None:
             raise Http404("No such site.")
-        with site_scope(site):
+        with site_scope(site), audit.acting(request, user=request.user):
             access = access_for(site, user=request.user)
             if access is None:
                 raise Http404("No such site.")

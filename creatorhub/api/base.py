@@ -4,6 +4,7 @@ from rest_framework import generics, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.views import APIView
 
+from creatorhub import audit
 from creatorhub.models import ApiKey, Site
 from creatorhub.tenancy import access_for, required_scope, site_scope
 
@@ -29,7 +30,7 @@ class SiteEndpointMixin:
 
     def dispatch(self, request, *args, **kwargs):
         self.site = Site.objects.select_related("plan").filter(slug=kwargs.get("site", "")).first()
-        with site_scope(self.site):
+        with site_scope(self.site), audit.acting(request):  # who: named in initial(), once authenticated
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
@@ -39,6 +40,7 @@ class SiteEndpointMixin:
         self.access = access_for(self.site, user=request.user, api_key=self._api_key(request))
         if self.access is None:
             raise NotFound("No such site.")
+        audit.identify(user=request.user, api_key=self.access.api_key)
         if not hasattr(self, request.method.lower()):
             return  # the handler answers 405
         needed = required_scope(
