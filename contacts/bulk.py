@@ -29,7 +29,8 @@ from contacts.models import (
     Tag,
     UnsubscribeReason,
 )
-from creatorhub.models import Site, User
+from creatorhub import audit
+from creatorhub.models import AuditAction, Site, User
 from creatorhub.roles import Scope
 
 # What each action needs of the acting role (creatorhub.roles).
@@ -125,6 +126,20 @@ def start_bulk_action(
             total=selected(site, selection).count(),
             created_by=by_user,
         )
+        # One entry for the whole action: its contacts' own services run quiet (run_bulk_action).
+        audit.record(
+            site,
+            AuditAction.BULK_ACTION_STARTED,
+            target=action,
+            target_label=action.get_kind_display(),
+            changes={
+                "kind": kind,
+                "params": action.params,
+                "selection": audit.without_search(description, selection),
+                "count": action.total,
+            },
+            user=by_user,
+        )
         if action.total > RUN_NOW_UP_TO:
             transaction.on_commit(lambda: run_bulk_action_task.delay(site.pk, action.pk))
             return action
@@ -178,7 +193,8 @@ def run_bulk_action(site: Site, *, action: BulkAction) -> BulkAction:
                 if not batch:
                     break
                 last = batch[-1].pk  # before the handler: a deleted contact has no pk
-                outcomes = handler(site, action=action, contacts=batch)
+                with audit.quiet():  # audited once, when the team started it
+                    outcomes = handler(site, action=action, contacts=batch)
                 _tally(action, outcomes, len(batch), last=last)
                 segments.contacts_changed(site)
     except Exception as error:

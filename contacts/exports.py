@@ -12,7 +12,8 @@ from django.utils import timezone
 from contacts import bulk
 from contacts.errors import BulkActionError, ExportError
 from contacts.models import Export, JobStatus
-from creatorhub.models import Site, User
+from creatorhub import audit
+from creatorhub.models import AuditAction, Site, User
 
 CHUNK = 2_000
 COLUMNS = [
@@ -45,6 +46,14 @@ def start_export(site: Site, *, selection: dict, by_user: User | None = None) ->
         filters=selection,
         search=selection.get("search", ""),
         created_by=by_user,
+    )
+    audit.record(
+        site,
+        AuditAction.EXPORT_STARTED,
+        target=export,
+        target_label="Export of contacts",
+        changes={"selection": audit.without_search(words, selection)},
+        user=by_user,
     )
     transaction.on_commit(lambda: run_export_task.delay(site.pk, export.pk))
     return export

@@ -33,8 +33,8 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.selectors import contact_by_email
-from creatorhub import events, personal_data
-from creatorhub.models import Site
+from creatorhub import audit, events, personal_data
+from creatorhub.models import AuditAction, Site
 from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
 from emails.services import send_automated
@@ -165,6 +165,12 @@ def delete_contact(site: Site, *, contact: Contact) -> None:
     submissions and providers' delivery reports go with them; the rooms above delete or anonymise what
     they hold (creatorhub.personal_data), so activity counts and purchases stay right without them."""
     _check_site(site, contact)
+    audit.record(  # the contact's id only: the entry outlives their personal data
+        site,
+        AuditAction.CONTACT_DELETED,
+        target=contact,
+        changes={"was_customer": contact.is_customer, "subscription_status": contact.subscription_status},
+    )
     personal_data.erase(contact, uuid.uuid4().hex)
     DeliveryEvent.objects.filter(Q(contact=contact) | Q(recipient__lower=contact.email.lower())).delete()
     contact.delete()
@@ -254,6 +260,18 @@ def _change_status(site: Site, contact: Contact, *, to: str, reason: str | None,
         ip=by.ip,
         user_agent=(by.user_agent or "")[:400],
     )
+    if by.source in (ConsentSource.TEAM, ConsentSource.API):  # the team's act, not the person's own
+        audit.record(
+            site,
+            AuditAction.SUBSCRIPTION_CHANGED,
+            target=locked,
+            changes={
+                "subscription_status": {"old": locked.subscription_status, "new": to},
+                "unsubscribe_reason": {"old": locked.unsubscribe_reason, "new": reason},
+            },
+            user=by.user,
+            api_key=by.api_key,
+        )
     locked.subscription_status, locked.unsubscribe_reason = to, reason
     locked.status_changed_at = timezone.now()
     locked.save(

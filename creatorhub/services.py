@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from creatorhub import audit
 from creatorhub.errors import ApiKeyError, TeamError
-from creatorhub.models import ApiKey, Invitation, Membership, Plan, Site, User
+from creatorhub.models import ApiKey, AuditAction, Invitation, Membership, Plan, Site, User
 from creatorhub.roles import Role
 from creatorhub.selectors import hash_secret
 from creatorhub.tasks import send_invitation_email
@@ -52,6 +53,14 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
         token_hash=hash_secret(token),
         invited_by=invited_by,
         expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    )
+    audit.record(
+        site,
+        AuditAction.MEMBER_INVITED,
+        target=invitation,
+        target_label=email,
+        changes={"role": role},
+        user=invited_by,
     )
     transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk, token))
     return invitation, token
@@ -110,8 +119,15 @@ def change_member_role(site: Site, *, membership: Membership, role: str) -> Memb
         return membership
     if membership.role == Role.OWNER and _owners_left_after(site, membership) == 0:
         raise TeamError("A site keeps at least one owner: make someone else owner first.", field="role")
-    membership.role = role
+    before, membership.role = membership.role, role
     membership.save(update_fields=["role"])
+    audit.record(
+        site,
+        AuditAction.MEMBER_ROLE_CHANGED,
+        target=membership,
+        target_label=membership.user.email,
+        changes={"role": {"old": before, "new": role}},
+    )
     return membership
 
 
@@ -121,6 +137,13 @@ def remove_member(site: Site, *, membership: Membership) -> None:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == Role.OWNER and _owners_left_after(site, membership) == 0:
         raise TeamError("A site keeps at least one owner: make someone else owner first.")
+    audit.record(
+        site,
+        AuditAction.MEMBER_REMOVED,
+        target=membership,
+        target_label=membership.user.email,
+        changes={"role": {"old": membership.role, "new": None}},
+    )
     membership.delete()
 
 
@@ -141,6 +164,7 @@ def create_api_key(site: Site, *, name: str, role: str, created_by: User | None)
         role=role,
         created_by=created_by,
     )
+    audit.record(site, AuditAction.API_KEY_CREATED, target=api_key, changes={"role": role}, user=created_by)
     return api_key, secret
 
 
@@ -151,6 +175,7 @@ def revoke_api_key(site: Site, *, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit.record(site, AuditAction.API_KEY_REVOKED, target=api_key)
     return api_key
 
 

@@ -14,7 +14,8 @@ from django.template import TemplateSyntaxError
 from django.utils import timezone
 
 from contacts.models import Contact
-from creatorhub.models import Site, User
+from creatorhub import audit
+from creatorhub.models import AuditAction, Site, User
 from emails import rendering
 from emails.errors import TemplateError
 from emails.models import EmailKind, EmailStatus, EmailTemplate, OutboundEmail
@@ -150,12 +151,26 @@ def save_template(
         "updated_at": timezone.now(),
         "updated_by": user if user is not None and user.pk else None,
     }
-    try:
-        with transaction.atomic():
-            template, _ = EmailTemplate.objects.update_or_create(site=site, kind=kind, defaults=values)
-    except IntegrityError:  # saved at the same moment by someone else: theirs is replaced by this one
-        with transaction.atomic():
-            template, _ = EmailTemplate.objects.update_or_create(site=site, kind=kind, defaults=values)
+    with transaction.atomic():  # the template and its audit entry
+        before = EmailTemplate.objects.filter(site=site, kind=kind).first()
+        try:
+            with transaction.atomic():
+                template, _ = EmailTemplate.objects.update_or_create(site=site, kind=kind, defaults=values)
+        except IntegrityError:  # saved at the same moment by someone else: theirs is replaced by this one
+            with transaction.atomic():
+                template, _ = EmailTemplate.objects.update_or_create(site=site, kind=kind, defaults=values)
+        parts = ("subject", "body_text", "body_html")
+        audit.record(
+            site,
+            AuditAction.TEMPLATE_EDITED,
+            target=template,
+            target_label=EmailKind(kind).label,
+            changes={
+                "subject": {"old": before.subject if before else None, "new": subject},
+                "changed": [p for p in parts if before is None or getattr(before, p) != values[p]],
+            },
+            user=values["updated_by"],
+        )
     return template
 
 
@@ -164,8 +179,19 @@ def restore_default(site: Site, *, kind: str) -> bool:
     was one."""
     if kind not in EmailKind.values:
         raise TemplateError(f"Unknown email kind: {kind}.", field="kind")
-    deleted, _ = EmailTemplate.objects.filter(site=site, kind=kind).delete()
-    return deleted > 0
+    with transaction.atomic():
+        template = EmailTemplate.objects.filter(site=site, kind=kind).first()
+        if template is None:
+            return False
+        audit.record(
+            site,
+            AuditAction.TEMPLATE_RESTORED,
+            target=template,
+            target_label=EmailKind(kind).label,
+            changes={"subject": {"old": template.subject, "new": None}},
+        )
+        template.delete()
+    return True
 
 
 def preview(site: Site, *, kind: str, contact: Contact | None = None) -> Rendered:

@@ -16,7 +16,8 @@ from contacts.imports.errors import ContactImportError
 from contacts.imports.rows import RowReader, is_email
 from contacts.models import Import, ImportStatus
 from contacts.services import clean_tag_names
-from creatorhub.models import ApiKey, Site, User
+from creatorhub import audit
+from creatorhub.models import ApiKey, AuditAction, Site, User
 from creatorhub.tenancy import ensure_same_site, site_scope
 
 PASTED = "Pasted text"
@@ -132,6 +133,13 @@ def start_import(
         mapping.clean(imp.headers, imp.mapping)
     imp.status = ImportStatus.QUEUED
     imp.save(update_fields=["mapping", "status"])
+    audit.record(
+        site,
+        AuditAction.IMPORT_STARTED,
+        target=imp,
+        target_label=f"Import of {imp.filename}",
+        changes={"file": imp.filename, "size": imp.size, "subscribe": imp.subscribe, "tags": imp.tags},
+    )
     if queue:
         transaction.on_commit(lambda: run_import_task.delay(site.pk, imp.pk))
     return imp

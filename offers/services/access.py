@@ -16,8 +16,8 @@ from django.utils import timezone
 from contacts import segments
 from contacts import services as contacts
 from contacts.models import ConsentSource, Contact, ContactOrigin
-from creatorhub import events
-from creatorhub.models import Site
+from creatorhub import audit, events
+from creatorhub.models import AuditAction, Site
 from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
 from emails.services import send_automated
@@ -86,6 +86,14 @@ def grant_offer(
         granted_by_api_key=by.api_key,
         grant_job=job,
     )
+    audit.record(  # a grant job was audited when it started, and runs quiet
+        site,
+        AuditAction.OFFER_GRANTED,
+        target=offer,
+        changes={"contacts": [contact.pk], "send_grant_email": send_grant_email},
+        user=by.user,
+        api_key=by.api_key,
+    )
     if not was_customer:
         Contact.objects.filter(pk=contact.pk).update(is_customer=True)
         segments.contacts_changed(site)
@@ -126,6 +134,13 @@ def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
         return access
     access.revoked_at, access.revoked_by = timezone.now(), by_user
     access.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(
+        site,
+        AuditAction.OFFER_REVOKED,
+        target=access.offer,
+        changes={"contacts": [access.contact_id], "count": 1},
+        user=by_user,
+    )
     still = Access.objects.filter(contact_id=access.contact_id, revoked_at=None).exists()
     Contact.objects.filter(pk=access.contact_id).update(is_customer=still)
     segments.contacts_changed(site)
@@ -136,11 +151,20 @@ def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
 def revoke_offer(site: Site, *, offer: Offer, contacts_ids, by_user=None) -> int:
     """Revokes the offer from many contacts; returns how many accesses ended."""
     _check_site(site, offer)
-    ended = 0
-    for access in Access.objects.filter(offer=offer, contact_id__in=list(contacts_ids), revoked_at=None):
-        revoke_access(site, access=access, by_user=by_user)
-        ended += 1
-    return ended
+    ended = []
+    with audit.quiet():  # one entry for them all, below
+        for access in Access.objects.filter(offer=offer, contact_id__in=list(contacts_ids), revoked_at=None):
+            revoke_access(site, access=access, by_user=by_user)
+            ended.append(access.contact_id)
+    if ended:
+        audit.record(
+            site,
+            AuditAction.OFFER_REVOKED,
+            target=offer,
+            changes={"contacts": ended[: audit.LISTED_IDS], "count": len(ended)},
+            user=by_user,
+        )
+    return len(ended)
 
 
 def revoke_from_selection(site: Site, *, action, contacts) -> Counter:
@@ -198,6 +222,12 @@ def record_purchase(
             )
     except IntegrityError:  # the same key, at the same moment, from another request
         return _same_purchase(Purchase.objects.get(idempotency_key=key), offer=offer, email=email)
+    audit.record(  # by an integrator's API key: an access given, as a grant is
+        site,
+        AuditAction.PURCHASE_RECORDED,
+        target=offer,
+        changes={"contacts": [contact.pk], "amount": str(purchase.amount), "currency": purchase.currency},
+    )
     if name.strip() and not contact.name:
         contacts.update_contact(site, contact=contact, name=name)
     if not _holds(contact, offer):

@@ -7,8 +7,9 @@ from django.utils import timezone
 from contacts import bulk
 from contacts import services as contacts
 from contacts.models import Contact, ContactOrigin
+from creatorhub import audit
 from creatorhub.errors import DomainError
-from creatorhub.models import Site
+from creatorhub.models import AuditAction, Site
 from offers.errors import GrantError
 from offers.models import Access, GrantJob, JobStatus, Offer
 from offers.services.access import PLATFORM, Granter, grant_offer
@@ -83,9 +84,34 @@ def start_grant_job(
         created_by=by.user,
         created_by_api_key=by.api_key,
     )
+    audit.record(  # the act is the team's asking; the job's contacts are granted quiet (run_grant_job)
+        site,
+        AuditAction.OFFER_GRANTED,
+        target=offer,
+        changes={
+            "to": _described(target),
+            "contacts": target.get("contact_ids", [])[: audit.LISTED_IDS],
+            "count": size,
+            "send_grant_email": send_grant_email,
+            "grant_job": job.pk,
+        },
+        user=by.user,
+        api_key=by.api_key,
+    )
     if queue:
         transaction.on_commit(lambda: run_grant_job_task.delay(site.pk, job.pk))
     return job
+
+
+def _described(target: dict) -> str:
+    """A grant job's target in words, naming no person (no pasted email)."""
+    if "contact_ids" in target:
+        n = len(target["contact_ids"])
+        return f"{n:,} chosen contact{'s' if n != 1 else ''}"
+    if "emails" in target:
+        n = len(target["emails"])
+        return f"{n:,} listed email{'s' if n != 1 else ''}"
+    return audit.without_search(target.get("description", "a segment"), target)
 
 
 def run_grant_job(site: Site, *, job: GrantJob) -> GrantJob:
@@ -105,7 +131,8 @@ def run_grant_job(site: Site, *, job: GrantJob) -> GrantJob:
         )
         job.save()
     try:
-        _grant_each(site, job)
+        with audit.quiet():  # audited once, when it was started
+            _grant_each(site, job)
     except Exception as error:
         # A failure no grant explains (the database went away…): the job says so rather than spin.
         job.status, job.finished_at = JobStatus.FAILED, timezone.now()
