@@ -33,3 +33,17 @@ class NewAccountForm(forms.Form):
         if data.get("password") and data.get("password") != data.get("password_again"):
             self.add_error("password_again", "The two passwords differ.")
         return data
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: what was done, and by whom (choices from the site's team and keys)."""
+
+    action = forms.ChoiceField(label="What", required=False)
+    actor = forms.ChoiceField(label="By", required=False)
+
+    def __init__(self, *args, actors: list[tuple[str, str]], **kwargs):
+        from creatorhub.models import AuditAction
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Everything"), *AuditAction.choices]
+        self.fields["actor"].choices = actors

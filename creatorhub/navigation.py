@@ -25,6 +25,7 @@ TABS = (
     Tab("Forms", "forms", Scope.FORMS_READ),
     Tab("Usage", "usage", Scope.USAGE_READ),
     Tab("Settings", "team", Scope.TEAM_READ),
+    Tab("Audit log", "audit-log", Scope.AUDIT_READ),
 )
 
 

@@ -33,6 +33,7 @@ class Scope(models.TextChoices):
     TEAM_MANAGE = "team:manage", "Invite, change and remove team members"
     KEYS_MANAGE = "keys:manage", "Create and revoke API keys"
     USAGE_READ = "usage:read", "See the plan and its usage"
+    AUDIT_READ = "audit:read", "See the audit log"
 
 
 _ADMIN = frozenset(

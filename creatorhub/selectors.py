@@ -5,7 +5,7 @@ import hmac
 
 from django.db.models import Case, CharField, QuerySet, Value, When
 
-from creatorhub.models import ApiKey, Invitation, Membership, Site, User
+from creatorhub.models import ActorKind, ApiKey, AuditEntry, Invitation, Membership, Site, User
 from creatorhub.tenancy import platform_wide
 
 
@@ -58,3 +58,40 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 def user_exists(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists()
+
+
+# -- The audit log ----------------------------------------------------------------------------------------
+
+SUPPORT_ACTOR, SYSTEM_ACTOR = "support", "system"
+
+
+def audit_actor_choices() -> list[tuple[str, str]]:
+    """Who can be picked in the audit log's "by" filter: the team, the API keys, support, CreatorHub.
+    Call inside the site's scope. (People who left the team are found by their entries' label only.)"""
+    members = Membership.objects.select_related("user").order_by("user__email")
+    keys = ApiKey.objects.order_by("name", "pk")
+    return [
+        ("", "Anyone"),
+        *[(f"user:{m.user_id}", m.user.email) for m in members],
+        *[(f"key:{k.pk}", f"API key “{k.name}”") for k in keys],
+        (SUPPORT_ACTOR, "Support staff"),
+        (SYSTEM_ACTOR, "CreatorHub"),
+    ]
+
+
+def audit_entries(entries=None, *, action: str = "", actor: str = "") -> QuerySet[AuditEntry]:
+    """The site's audit entries (call inside its scope), of one action and/or one actor when given:
+    `user:<id>`, `key:<id>`, `support` or `system` (audit_actor_choices)."""
+    entries = AuditEntry.objects.all() if entries is None else entries
+    if action:
+        entries = entries.filter(action=action)
+    kind, _, pk = actor.partition(":")
+    if kind == "user" and pk.isdigit():
+        entries = entries.filter(actor_user_id=int(pk), actor_kind=ActorKind.TEAM)
+    elif kind == "key" and pk.isdigit():
+        entries = entries.filter(actor_api_key_id=int(pk))
+    elif actor == SUPPORT_ACTOR:
+        entries = entries.filter(actor_kind=ActorKind.SUPPORT)
+    elif actor == SYSTEM_ACTOR:
+        entries = entries.filter(actor_kind=ActorKind.SYSTEM)
+    return entries

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from creatorhub.models import ApiKey, Invitation, Membership, Plan, Site
+from creatorhub.models import ApiKey, AuditEntry, Invitation, Membership, Plan, Site
 from creatorhub.roles import Role
 
 
@@ -71,3 +71,32 @@ class InvitationSerializer(serializers.ModelSerializer):
             "revoked_at",
         ]
         read_only_fields = ["id", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    """One audit entry: who (`actor_kind`, `actor`, and the user's or key's id while they exist), what
+    (`action`, `target_type`, `target_id`, `target`), when, from where (`ip`, `user_agent`) and the
+    `changes` (old and new values, counts)."""
+
+    actor = serializers.CharField(source="actor_label", read_only=True)
+    target = serializers.CharField(source="target_label", read_only=True)
+    changes = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "action",
+            "actor_kind",
+            "actor",
+            "actor_user",
+            "actor_api_key",
+            "target_type",
+            "target_id",
+            "target",
+            "changes",
+            "ip",
+            "user_agent",
+        ]
+        read_only_fields = fields

@@ -17,6 +17,7 @@ site_pages = [
     ),
     path("settings/api-keys/", views.ApiKeysView.as_view(), name="api-keys"),
     path("settings/api-keys/<int:pk>/revoke/", views.RevokeApiKeyView.as_view(), name="api-key-revoke"),
+    path("audit/", views.AuditLogView.as_view(), name="audit-log"),
 ]
 
 urlpatterns = [

@@ -1,5 +1,7 @@
 """Dashboard pages of the tenancy core: the site chooser, a site's overview, the team and API keys."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -9,8 +11,9 @@ from django.views.generic import TemplateView
 
 from creatorhub import selectors, services
 from creatorhub.errors import DomainError
-from creatorhub.forms import ApiKeyForm, InviteForm, NewAccountForm, RoleForm
+from creatorhub.forms import ApiKeyForm, AuditFilterForm, InviteForm, NewAccountForm, RoleForm
 from creatorhub.models import ApiKey, Invitation, Membership
+from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin, site_scope
 
@@ -131,6 +134,43 @@ class RevokeApiKeyView(SitePageMixin, View):
         services.revoke_api_key(request.site, api_key=api_key)
         messages.success(request, f"The key “{api_key.name}” was revoked; requests with it now fail.")
         return redirect("api-keys", site=site)
+
+
+class AuditLogView(SitePageMixin, TemplateView):
+    """The site's audit log, newest first, for owners: who did what, when and from where. Filters:
+    `action`, `actor`; paged by `?cursor=`."""
+
+    template_name = "app/audit/log.html"
+    scope_map = {"GET": Scope.AUDIT_READ}
+
+    def get(self, request, site):
+        status = 200
+        filters = AuditFilterForm(request.GET, actors=selectors.audit_actor_choices())
+        chosen = {}
+        if filters.is_valid():
+            chosen = {name: value for name, value in filters.cleaned_data.items() if value}
+        else:
+            status = 400
+        entries = selectors.audit_entries(**chosen).select_related("actor_user", "actor_api_key")
+        cursor = request.GET.get("cursor", "")
+        try:
+            page, next_cursor = keyset_page(entries, cursor=cursor)
+        except BadCursor:
+            messages.error(request, "This page link is not valid: here are the newest entries.")
+            page, next_cursor, cursor = *keyset_page(entries), ""
+            status = 400
+        context = self.get_context_data(
+            entries=page,
+            filters=filters,
+            filtered=bool(chosen),
+            first_url=self._url(**chosen) if cursor else None,
+            next_url=self._url(**chosen, cursor=next_cursor) if next_cursor else None,
+        )
+        return self.render_to_response(context, status=status)
+
+    def _url(self, **params) -> str:
+        params = {key: value for key, value in params.items() if value}
+        return f"{self.request.path}?{urlencode(params)}" if params else self.request.path
 
 
 class AcceptInvitationView(View):

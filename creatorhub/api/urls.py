@@ -15,6 +15,7 @@ router.register(r"sites", views.SiteListView, basename="site")
 router.register(rf"{SITE}/api-keys", views.ApiKeyViewSet, basename="api-key")
 router.register(rf"{SITE}/members", views.MemberViewSet, basename="member")
 router.register(rf"{SITE}/invitations", views.InvitationViewSet, basename="invitation")
+router.register(rf"{SITE}/audit-log", views.AuditLogViewSet, basename="audit-log")
 
 urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),

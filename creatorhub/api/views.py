@@ -4,7 +4,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.db.models import CharField, Value
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,11 +13,12 @@ from rest_framework.viewsets import GenericViewSet
 
 from creatorhub import selectors, services
 from creatorhub.api.base import SiteAPIView, SiteViewSet
-from creatorhub.models import ApiKey, Invitation, Membership, Site
+from creatorhub.models import ApiKey, AuditAction, AuditEntry, Invitation, Membership, Site
 from creatorhub.roles import Scope
 from creatorhub.serializers import (
     ApiKeyCreateSerializer,
     ApiKeySerializer,
+    AuditEntrySerializer,
     CreatedApiKeySerializer,
     InvitationSerializer,
     MemberSerializer,
@@ -169,3 +170,33 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteVi
     def destroy(self, request, site, pk):
         services.revoke_invitation(self.site, invitation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditLogViewSet(mixins.ListModelMixin, SiteViewSet):
+    """The site's audit log, newest first, cursor-paged; read-only (entries are never changed)."""
+
+    model = AuditEntry
+    serializer_class = AuditEntrySerializer
+    scope_map = {"GET": Scope.AUDIT_READ}
+
+    def safely_get_queryset(self, queryset):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return queryset
+        params = self.request.query_params
+        action, actor = params.get("action", ""), params.get("actor", "")
+        if action and action not in AuditAction.values:
+            raise serializers.ValidationError({"action": [f"Unknown action {action!r}."]})
+        if actor and actor not in dict(selectors.audit_actor_choices()):
+            raise serializers.ValidationError({"actor": ["Give user:<id>, key:<id>, support or system."]})
+        return selectors.audit_entries(queryset, action=action, actor=actor)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("action", str, enum=AuditAction.values, description="Only this action."),
+            OpenApiParameter(
+                "actor", str, description="Only this actor: user:<id>, key:<id>, support or system."
+            ),
+        ]
+    )
+    def list(self, request, site):
+        return super().list(request, site)
