@@ -19,8 +19,9 @@ from activity.models import (
 )
 from activity.selectors import LAST_ACTIVITY_STEP, DayUsage, today_of, usage_by_site
 from contacts.models import Contact
+from creatorhub import audit
 from creatorhub.errors import DomainError
-from creatorhub.models import Site
+from creatorhub.models import AuditAction, Site
 from creatorhub.tenancy import platform_wide, site_scope
 
 logger = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ def change_case(
     if not (status or note.strip() or assignee is not None):
         raise ActivityError("Give a note, a status or an assignee.", field="note")
     changed = status and status != case.status
+    before = {"status": case.status, "outcome": case.outcome, "assignee": case.assignee_id}
     if changed:
         text = note.strip() or f"Status: {OverageStatus(status).label}"
         OverageCaseEntry.objects.create(
@@ -222,6 +224,19 @@ def change_case(
     if assignee is not None:
         case.assignee = assignee
     case.save()
+    after = {"status": case.status, "outcome": case.outcome, "assignee": case.assignee_id}
+    changes = {key: {"old": before[key], "new": after[key]} for key in before if before[key] != after[key]}
+    if note.strip():
+        changes["note_added"] = True  # support's notes are theirs: the owner sees that one was added
+    audit.record(
+        site,
+        AuditAction.SUPPORT_CASE_CHANGED,
+        target=case,
+        target_label=f"Overage case #{case.pk}",
+        changes=changes,
+        user=author,
+        support=True,
+    )
     return case
 
 

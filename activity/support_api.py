@@ -18,7 +18,8 @@ from activity.support_views import (
     support_users,
 )
 from activity.usage_api import HistoryDaySerializer
-from creatorhub.models import Site, User
+from creatorhub import audit
+from creatorhub.models import AuditAction, Site, User
 from creatorhub.serializers import PlanSerializer
 from creatorhub.tenancy import platform_wide, site_scope
 
@@ -43,8 +44,15 @@ class SupportAPIView(APIView):
     permission_classes = [IsSupportStaff]
 
     def dispatch(self, request, *args, **kwargs):
-        with platform_wide(f"support API {request.method} {request.path}"):
+        with (
+            platform_wide(f"support API {request.method} {request.path}"),
+            audit.acting(request, support=True),
+        ):
             return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        audit.identify(user=request.user)  # support staff, once authenticated
 
 
 class SupportSiteSerializer(serializers.ModelSerializer):
@@ -176,7 +184,11 @@ class CaseDetailView(SupportAPIView):
 
     @extend_schema(responses={200: CaseDetailSerializer}, operation_id="support_cases_retrieve")
     def get(self, request, pk):
-        return Response(CaseDetailSerializer(self._case(pk)).data)
+        case = self._case(pk)
+        audit.record(
+            case.site, AuditAction.SUPPORT_CASE_VIEWED, target=case, target_label=f"Overage case #{pk}"
+        )
+        return Response(CaseDetailSerializer(case).data)
 
     @extend_schema(
         request=CaseChangeSerializer,
@@ -205,6 +217,7 @@ class SiteUsageView(SupportAPIView):
     @extend_schema(responses={200: SiteUsageSerializer}, operation_id="support_site_usage")
     def get(self, request, slug):
         site = get_object_or_404(Site.objects.select_related("plan"), slug=slug)
+        audit.record(site, AuditAction.SUPPORT_SITE_VIEWED, target=site)
         usage = site_usage_context(site)
         body = {"site": site, "history": usage["history"], "forecast": usage["forecast"].as_dict()}
         return Response(SiteUsageSerializer(body).data)

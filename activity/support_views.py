@@ -1,6 +1,6 @@
 """Support pages under /support/: the overage queue, a site's usage and a case, for platform support
 staff (SPEC §1, §6). They see sites, plans, usage figures and overage cases, never contacts: this module
-reads Site, Plan, UsageSnapshot, OverageCase and OverageCaseEntry only."""
+reads Site, Plan, UsageSnapshot, OverageCase and OverageCaseEntry (and support's own audit entries) only."""
 
 from django import forms
 from django.contrib import messages
@@ -15,7 +15,8 @@ from activity.forecast import forecast
 from activity.models import OverageCase, OverageOutcome, OverageStatus
 from activity.services import ActivityError, change_case
 from activity.usage_api import HISTORY_DAYS, chart_context, usage_history
-from creatorhub.models import Site, User
+from creatorhub import audit
+from creatorhub.models import ActorKind, AuditAction, AuditEntry, Site, User
 from creatorhub.tenancy import platform_wide, site_scope
 
 NOT_RESOLVED = ""
@@ -38,7 +39,10 @@ class SupportPageMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         if not request.user.is_support:
             raise PermissionDenied("Only platform support staff may see the support pages.")
-        with platform_wide(f"support page {request.path} for {request.user}"):
+        with (
+            platform_wide(f"support page {request.path} for {request.user}"),
+            audit.acting(request, user=request.user, support=True),
+        ):
             response = super().dispatch(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
@@ -95,6 +99,14 @@ def site_usage_context(site: Site) -> dict:
     }
 
 
+SUPPORT_AUDIT_SHOWN = 50
+
+
+def support_audit_entries(site: Site) -> list[AuditEntry]:
+    """The newest audit entries of support's own acts on a site (its owners see them too)."""
+    return list(AuditEntry.objects.filter(site=site, actor_kind=ActorKind.SUPPORT)[:SUPPORT_AUDIT_SHOWN])
+
+
 class SiteView(SupportPageMixin, TemplateView):
     template_name = "support/site.html"
 
@@ -103,7 +115,14 @@ class SiteView(SupportPageMixin, TemplateView):
         cases = (
             OverageCase.objects.filter(site=target).select_related("assignee").order_by("-opened_on", "-pk")
         )
-        return super().get_context_data(target=target, cases=cases, **site_usage_context(target), **kwargs)
+        audit.record(target, AuditAction.SUPPORT_SITE_VIEWED, target=target)
+        return super().get_context_data(
+            target=target,
+            cases=cases,
+            support_audit=support_audit_entries(target),
+            **site_usage_context(target),
+            **kwargs,
+        )
 
 
 class CaseForm(forms.Form):
@@ -145,6 +164,13 @@ class CaseView(SupportPageMixin, TemplateView):
         kwargs.setdefault("form", CaseForm())
         entries = case.entries.filter(site=case.site).select_related("author")
         return super().get_context_data(case=case, entries=entries, target=case.site, **kwargs)
+
+    def get(self, request, pk):
+        case = self.get_case()
+        audit.record(
+            case.site, AuditAction.SUPPORT_CASE_VIEWED, target=case, target_label=f"Overage case #{pk}"
+        )
+        return self.render_to_response(self.get_context_data(case=case))
 
     def post(self, request, pk):
         case = self.get_case()
