@@ -5,6 +5,7 @@ stays unsubscribed; Maya, subscribed, stays so and gets the list's tags)."""
 from django.core.files.base import ContentFile
 
 from contacts.imports import services
+from creatorhub import audit
 from creatorhub.tenancy import site_scope
 
 MAILCHIMP_EXPORT = (
@@ -23,7 +24,7 @@ MAILCHIMP_EXPORT = (
 
 
 def seed(site, *, owner, stdout) -> None:
-    with site_scope(site):
+    with site_scope(site), audit.acting(user=owner):  # the owner starts it (the audit log says so)
         imp = services.upload_import(
             site,
             file=ContentFile(MAILCHIMP_EXPORT.encode(), name="ana-yoga-mailchimp-2024.csv"),

@@ -100,3 +100,19 @@ def test_the_demo_shows_a_bulk_action_and_a_finished_export(demo, rows):
     )
     export = Export.objects.get(site__slug="ana-yoga")
     assert (export.status, export.written) == (JobStatus.DONE, action.total)
+
+
+def test_the_demo_shows_an_audit_log_of_the_team_keys_and_support(demo, rows):
+    from creatorhub.models import AuditEntry
+
+    actions = set(AuditEntry.objects.filter(site__slug="ana-yoga").values_list("action", flat=True))
+    assert actions >= {
+        "api_key_created",
+        "support_site_viewed",
+        "offer_granted",
+        "import_started",
+        "bulk_action_started",
+        "export_started",
+    }
+    kinds = set(AuditEntry.objects.filter(site__slug="ana-yoga").values_list("actor_kind", flat=True))
+    assert kinds >= {"team", "support"}
