@@ -222,6 +222,7 @@ SCREENS = {
     "email-log": Screen("creator", lambda w: "/app/ana-yoga/emails/log/", "Email log"),
     "team": Screen("creator", lambda w: "/app/ana-yoga/settings/team/", "Settings"),
     "api-keys": Screen("creator", lambda w: "/app/ana-yoga/settings/api-keys/", "Settings"),
+    "audit-log": Screen("creator", lambda w: "/app/ana-yoga/audit/", "Audit log"),
     # Public pages.
     "sign-up-form": Screen("visitor", lambda w: "/f/ana-yoga/newsletter/", "Weekly practice notes"),
     "sign-up-thanks": Screen(
