@@ -81,7 +81,7 @@ def _sync(db) -> None:
     wanted = database_tenancy()
     if wanted == db.rls_applied:
         return
-    with db.connection.cursor() as cursor:
+    with db.wrap_database_errors, db.connection.cursor() as cursor:  # Django's errors: a lost server is seen
         cursor.execute(SET_TENANCY, wanted)
     db.rls_applied = wanted
     db.rls_tentative = db.connection.info.transaction_status != TransactionStatus.IDLE

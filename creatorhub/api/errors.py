@@ -110,7 +110,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        driver = connection.Database  # its errors too: raised raw from an execute wrapper (creatorhub.rls)
+        driver = connection.Database  # its errors too: what uses psycopg directly (COPY) is not wrapped
         unavailable = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
         if not isinstance(exception, unavailable):
             return None
