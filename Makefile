@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench loadtest
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,7 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	scripts/bench.sh
+
+# 50 users for 60 s against gunicorn (bench/loadtest.py); e.g. `make loadtest ARGS="--users 5 --duration 10"`.
+loadtest: $(INSTALLED)
+	$(PY) -m bench.loadtest $(ARGS)
