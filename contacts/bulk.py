@@ -32,6 +32,7 @@ from contacts.models import (
 from creatorhub import audit
 from creatorhub.models import AuditAction, Site, User
 from creatorhub.roles import Scope
+from creatorhub.tasks import NOT_STARTED, start_after_commit
 
 # What each action needs of the acting role (creatorhub.roles).
 SCOPE_OF = {
@@ -141,7 +142,16 @@ def start_bulk_action(
             user=by_user,
         )
         if action.total > RUN_NOW_UP_TO:
-            transaction.on_commit(lambda: run_bulk_action_task.delay(site.pk, action.pk))
+            start_after_commit(
+                site,
+                run_bulk_action_task,
+                action,
+                if_not_started={
+                    "status": JobStatus.FAILED,
+                    "error": NOT_STARTED,
+                    "finished_at": timezone.now(),
+                },
+            )
             return action
     return run_bulk_action(site, action=action)
 

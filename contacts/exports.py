@@ -14,6 +14,7 @@ from contacts.errors import BulkActionError, ExportError
 from contacts.models import Export, JobStatus
 from creatorhub import audit
 from creatorhub.models import AuditAction, Site, User
+from creatorhub.tasks import NOT_STARTED, start_after_commit
 
 CHUNK = 2_000
 COLUMNS = [
@@ -55,7 +56,12 @@ def start_export(site: Site, *, selection: dict, by_user: User | None = None) ->
         changes={"selection": audit.without_search(words, selection)},
         user=by_user,
     )
-    transaction.on_commit(lambda: run_export_task.delay(site.pk, export.pk))
+    start_after_commit(
+        site,
+        run_export_task,
+        export,
+        if_not_started={"status": JobStatus.FAILED, "error": NOT_STARTED, "finished_at": timezone.now()},
+    )
     return export
 
 

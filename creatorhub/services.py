@@ -62,7 +62,9 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
         changes={"role": role},
         user=invited_by,
     )
-    transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk, token))
+    # Robust: a broker down must not fail the invitation, which is made; the team page lists it pending,
+    # and inviting the same email again sends a new link.
+    transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk, token), robust=True)
     return invitation, token
 
 

@@ -1,15 +1,20 @@
 """Celery tasks of the tenancy core, and the base class that runs every site task in its site's scope."""
 
+import logging
 import smtplib
 
 from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from creatorhub.models import Invitation, Site
 from creatorhub.tenancy import site_scope
+
+logger = logging.getLogger(__name__)
+NOT_STARTED = "It could not be started: the job queue did not answer. Start it again in a moment."
 
 
 class SiteTask(Task):
@@ -22,6 +27,27 @@ class SiteTask(Task):
         site = Site.objects.get(pk=site_id)
         with site_scope(site):
             return self.run(site, *args, **kwargs)
+
+
+def start_after_commit(site: Site, task, job, *, if_not_started: dict) -> None:
+    """Queues `task(site.pk, job.pk)` once the transaction commits.
+
+    When the broker does not answer, the job gets the fields of `if_not_started` (failed, saying why,
+    e.g. with NOT_STARTED) instead of waiting as queued for a message that was never sent, and the
+    request that started it, committed already, still answers.
+    """
+
+    def start():
+        try:
+            task.delay(site.pk, job.pk)
+        except Exception:
+            logger.exception("%s of site %s not queued: the broker failed", task.name, site.pk)
+            with site_scope(site):
+                type(job).objects.filter(pk=job.pk, status="queued").update(**if_not_started)
+            for name, value in if_not_started.items():
+                setattr(job, name, value)
+
+    transaction.on_commit(start)
 
 
 @shared_task(base=SiteTask, autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=8)

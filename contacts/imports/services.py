@@ -18,6 +18,7 @@ from contacts.models import Import, ImportStatus
 from contacts.services import clean_tag_names
 from creatorhub import audit
 from creatorhub.models import ApiKey, AuditAction, Site, User
+from creatorhub.tasks import NOT_STARTED, start_after_commit
 from creatorhub.tenancy import ensure_same_site, site_scope
 
 PASTED = "Pasted text"
@@ -141,7 +142,16 @@ def start_import(
         changes={"file": imp.filename, "size": imp.size, "subscribe": imp.subscribe, "tags": imp.tags},
     )
     if queue:
-        transaction.on_commit(lambda: run_import_task.delay(site.pk, imp.pk))
+        start_after_commit(
+            site,
+            run_import_task,
+            imp,
+            if_not_started={
+                "status": ImportStatus.FAILED,
+                "failure": NOT_STARTED,
+                "finished_at": timezone.now(),
+            },
+        )
     return imp
 
 

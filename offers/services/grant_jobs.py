@@ -10,6 +10,7 @@ from contacts.models import Contact, ContactOrigin
 from creatorhub import audit
 from creatorhub.errors import DomainError
 from creatorhub.models import AuditAction, Site
+from creatorhub.tasks import NOT_STARTED, start_after_commit
 from offers.errors import GrantError
 from offers.models import Access, GrantJob, JobStatus, Offer
 from offers.services.access import PLATFORM, Granter, grant_offer
@@ -99,7 +100,16 @@ def start_grant_job(
         api_key=by.api_key,
     )
     if queue:
-        transaction.on_commit(lambda: run_grant_job_task.delay(site.pk, job.pk))
+        start_after_commit(
+            site,
+            run_grant_job_task,
+            job,
+            if_not_started={
+                "status": JobStatus.FAILED,
+                "errors": [{"target": "", "reason": NOT_STARTED}],
+                "finished_at": timezone.now(),
+            },
+        )
     return job
 
 

@@ -3,10 +3,14 @@ builder's filters and search — through `POST offers/<id>/grants/`, run as a jo
 contacts hold the offer afterwards; new customers get the Offer Grant Confirmation and the Member
 Welcome, existing customers only the confirmation, holders nothing."""
 
+from unittest import mock
+
 import pytest
 from django_scopes import scope
+from kombu.exceptions import OperationalError
 
 from contacts import services
+from creatorhub.tasks import NOT_STARTED
 from emails.models import OutboundEmail
 from offers.models import Access, GrantJob
 from offers.services.access import grant_offer
@@ -200,3 +204,13 @@ def test_another_sites_tag_in_the_filters_is_a_400(client, site, offer, other_si
         "filters": [f"Filter 1: no tag with id {their_tag.pk} on this site."]
     }
     assert not GrantJob.objects.exists()
+
+
+def test_a_grant_job_started_with_the_broker_down_fails_saying_so_and_grants_nothing(post, vips, offer):
+    down = mock.patch("offers.tasks.run_grant_job_task.delay", side_effect=OperationalError("refused"))
+    with down:
+        response, job = post({"segment": vips.pk})
+    assert response.status_code == 202
+    assert job["status"] == "failed"
+    assert job["errors"] == [{"target": "", "reason": NOT_STARTED}]
+    assert holders(offer) == ["dev@example.com"]
