@@ -124,10 +124,10 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     def safely_get_queryset(self, queryset):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no site
             return queryset
-        queryset = queryset.annotate(**flag_annotations(self.site))  # is_active_customer, in the same query
-        if self.action != "list":
-            return queryset.prefetch_related("accesses__offer")  # the explanation's; rows: page_of
-        return selectors.with_tags_and_offers(in_segment(self, queryset))
+        if self.action == "list":
+            return selectors.with_tags_and_offers(in_segment(self, queryset))  # flags: page_of
+        queryset = queryset.annotate(**flag_annotations(self.site))  # is_active_customer
+        return queryset.prefetch_related("accesses__offer")  # the explanation's
 
     @extend_schema(
         parameters=[

@@ -17,7 +17,7 @@ from contacts.models import (
 from contacts.segments import count, describe
 from contacts.selectors import explain, read_tags_and_offers
 from creatorhub.api.serializers import ObjectIdField, StrictFieldsMixin, StrictSerializer
-from creatorhub.explanations import flags_of
+from creatorhub.explanations import flags_of, read_flags
 
 MAX_CUSTOM_FIELDS = 50
 
@@ -44,7 +44,7 @@ class ContactListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         contacts = list(data.all() if hasattr(data, "all") else data)
-        page_of(contacts)
+        page_of(self.context["site"], contacts)
         return [self.child.row(contact) for contact in contacts]
 
 
@@ -57,11 +57,11 @@ class OnPage:
     flags: dict
 
 
-def page_of(contacts: list[Contact]) -> None:
+def page_of(site, contacts: list[Contact]) -> None:
     """Sets `on_page` on each of `contacts`: their tags and offers (read with them by
-    with_tags_and_offers, else now) and their flags, read with the contacts (ContactViewSet annotates
-    them)."""
+    with_tags_and_offers, else now) and their flags (read with a contact shown alone, else now)."""
     read_tags_and_offers(contacts)
+    read_flags(site, contacts)
     for contact in contacts:
         contact.on_page = OnPage(contact.tag_names, contact.offer_ids, flags_of(contact))
 
@@ -101,7 +101,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
     def to_representation(self, contact):
         if not hasattr(contact, "on_page"):
-            page_of([contact])
+            page_of(self.context["site"], [contact])
         return super().to_representation(contact)
 
     def row(self, contact) -> dict:
