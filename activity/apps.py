@@ -14,10 +14,17 @@ class ActivityConfig(AppConfig):
         events.open_door(record_one)
         # What the contacts app says of a contact, without importing this app (creatorhub.explanations).
         explanations.register("active_customer", explain_activity)
-        explanations.register_flag("is_active_customer", active_customers_today)
+        explanations.register_flag("is_active_customer", active_customers_today, same_while=site_day)
         explanations.register_timeline(contact_timeline)
         explanations.register_condition("active_customer", active_customers_today)
         personal_data.register("activity", export=activity_of, erase=anonymise_activity)
+
+
+def site_day(site):
+    """What today's rule depends on: the site's day in its time zone."""
+    from activity.selectors import today_of
+
+    return site.time_zone, today_of(site)
 
 
 def active_customers_today(site):

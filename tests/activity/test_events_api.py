@@ -275,6 +275,23 @@ def test_a_non_customer_with_activity_is_not_an_active_customer(as_user, site, o
     assert detail["explanation"]["active_customer"]["reason"].startswith("Not a customer")
 
 
+def test_the_contact_lists_flag_follows_the_sites_day(as_user, site, owner, customer_of, time_machine):
+    """The query that reads a page's flags is compiled once a day: the next days get their own window."""
+    recent = customer_of("recent@example.com")
+    with scope(site=site):
+        record_events(site, [NewEvent(contact=recent, kind="login", occurred_at=timezone.now())])
+
+    def flag() -> bool:  # logged in anew: a session does not last a month
+        page = as_user(owner).get(f"/api/v1/sites/{site.slug}/contacts/").json()
+        return page["results"][0]["is_active_customer"]
+
+    assert (flag(), flag()) == (True, True)
+    time_machine.move_to(timezone.now() + timedelta(days=29))
+    assert flag() is True
+    time_machine.move_to(timezone.now() + timedelta(days=2))
+    assert flag() is False
+
+
 def test_the_contact_list_reads_is_active_customer_in_one_query_for_the_page(
     as_user, site, owner, customer_of
 ):
