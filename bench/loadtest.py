@@ -381,7 +381,8 @@ def main(argv=None) -> int:
                 f"{args.contacts:,} contacts; gunicorn {args.workers} workers ({kind}) on {host}; a Celery "
                 f"worker (2 processes) on {REDIS_URL}; {len(fixture['keys'])} API keys (one per user) at "
                 f"the production rates; LOGIN_RATE_PER_IP raised to 10000/10m (one address for all); "
-                f"measured after {args.warmup} s of warm-up traffic",
+                f"measured after {args.warmup} s of warm-up traffic, from "
+                f"{os.environ.get('LOAD_SETTLE', '5')} s after the last login",
                 flush=True,
             )
             if args.warmup:  # each gunicorn worker loads its URLs and compiles its templates first
