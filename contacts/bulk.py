@@ -206,7 +206,7 @@ def run_bulk_action(site: Site, *, action: BulkAction) -> BulkAction:
                 with audit.quiet():  # audited once, when the team started it
                     outcomes = handler(site, action=action, contacts=batch)
                 _tally(action, outcomes, len(batch), last=last)
-                segments.contacts_changed(site)
+                segments.contacts_changed(site, at_once=True)  # a job the team started
     except Exception as error:
         action.status, action.finished_at = JobStatus.FAILED, timezone.now()
         action.error = f"The action stopped: {error.__class__.__name__}: {error}"

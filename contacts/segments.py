@@ -48,8 +48,9 @@ from contacts.models import (
     Tag,
     UnsubscribeReason,
 )
+from creatorhub import audit
 from creatorhub.explanations import condition_of
-from creatorhub.models import Site
+from creatorhub.models import ActorKind, Site
 
 MAX_ITEMS = 20
 MAX_SEARCH = 200
@@ -295,10 +296,13 @@ def matching(site: Site, *, filters: dict, search: str = "") -> QuerySet[Contact
 
 # -- Counts ---------------------------------------------------------------------------------------------
 # A count of a million contacts costs 100 ms or more on PostgreSQL, so counts are cached per site,
-# filters and search for SEGMENT_COUNT_SECONDS. Changes made through the dashboard and imports call
-# `contacts_changed`, which starts a new generation of the site's counts; other changes (the API,
-# webhooks, the passing of time for day filters) show within the cache's lifetime. Where a number must
-# be exact — the count confirmed before deleting, a job's total — `matching(...).count()` is used.
+# filters and search for SEGMENT_COUNT_SECONDS. The services call `contacts_changed` for every change;
+# the team's own changes (dashboard pages, the API in a team member's session, the jobs they start,
+# imports) start a new generation of the site's counts at once. Others — an integration's purchases and
+# API calls, public forms, webhooks — and the passing of time for day filters show within the cache's
+# lifetime: on a busy store they would make nearly every view of the tab count again (the load test: a
+# purchase every 0.4 s). Where a number must be exact — the count confirmed before deleting, a job's
+# total — `matching(...).count()` is used.
 
 
 def count(site: Site, *, filters: dict, search: str = "") -> int:
@@ -326,10 +330,15 @@ def _generation(site: Site) -> int:
     return cache.get_or_set(f"segment-generation:{site.pk}", time.time_ns, None)
 
 
-def contacts_changed(site: Site) -> None:
-    """Forget the site's cached counts once the current transaction commits. The contacts services
-    call it for every change of a contact, its status or tags; offers for a change of customers."""
-    transaction.on_commit(lambda: _next_generation(site.pk), robust=True)
+def contacts_changed(site: Site, *, at_once: bool | None = None) -> None:
+    """Contacts changed: the contacts services call it for every change of a contact, its status or
+    tags; offers for a change of customers. The site's cached counts are forgotten once the current
+    transaction commits when the change is the team's (`at_once` None: the one acting, creatorhub.audit,
+    is a team member) or `at_once`; otherwise they show it within their lifetime."""
+    if at_once is None:
+        at_once = audit.current_actor().kind == ActorKind.TEAM
+    if at_once:
+        transaction.on_commit(lambda: _next_generation(site.pk), robust=True)
 
 
 def _next_generation(site_id: int) -> None:

@@ -176,7 +176,7 @@ def run_import(site: Site, *, contact_import: Import) -> Import:
                 imp.status, imp.progress, imp.finished_at = ImportStatus.DONE, 100, timezone.now()
                 imp.created_count, imp.updated_count = created, updated
                 imp.save()
-                segments.contacts_changed(site)
+                segments.contacts_changed(site, at_once=True)
     except Exception as error:
         # A failure no row explains (the database went away…): the import says so rather than spin.
         imp.status, imp.finished_at = ImportStatus.FAILED, timezone.now()

@@ -4,7 +4,7 @@ as a job with progress and a result summary (granted, skipped, failed)."""
 from django.db import transaction
 from django.utils import timezone
 
-from contacts import bulk
+from contacts import bulk, segments
 from contacts import services as contacts
 from contacts.models import Contact, ContactOrigin
 from creatorhub import audit
@@ -151,6 +151,7 @@ def run_grant_job(site: Site, *, job: GrantJob) -> GrantJob:
         raise
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
+    segments.contacts_changed(site, at_once=True)  # its grants, made by a worker, did not
     return job
 
 

@@ -1,12 +1,18 @@
 """SPEC §3: each segment shows its count. Counts are cached per site, filters and search, and
-`contacts_changed(site)` makes the next count fresh once the change commits (DESIGN §3)."""
+`contacts_changed(site)` makes the next count fresh once the change commits (DESIGN §3) when the team
+made it; other changes show within the count's lifetime."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scope
 
 from contacts import bulk, segments, services
-from contacts.models import SubscriptionStatus
+from contacts.models import ConsentSource, SubscriptionStatus
+from creatorhub import audit
+from creatorhub.services import create_api_key
 from tests.factories import ContactFactory
 
 SUBSCRIBED = {"all": [{"field": "status", "op": "is", "value": "subscribed"}]}
@@ -35,7 +41,7 @@ def count(site, filters, search=""):
 def changed(site, capture):
     """What the dashboard does after changing contacts: forget the counts once the change commits."""
     with scope(site=site), capture(execute=True):
-        segments.contacts_changed(site)
+        segments.contacts_changed(site, at_once=True)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,7 @@ def test_contacts_changed_takes_effect_once_the_change_commits(
     assert count(site, EVERYONE) == 5
     with scope(site=site), django_capture_on_commit_callbacks() as callbacks:
         ContactFactory(site=site)
-        segments.contacts_changed(site)
+        segments.contacts_changed(site, at_once=True)
         assert segments.count(site, filters=EVERYONE) == 5  # not committed yet
     for callback in callbacks:
         callback()
@@ -90,7 +96,7 @@ def test_a_change_rolled_back_keeps_the_cached_count(site, people, django_captur
     with scope(site=site), django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
-                segments.contacts_changed(site)
+                segments.contacts_changed(site, at_once=True)
                 raise RuntimeError("the change failed")
         except RuntimeError:
             pass
@@ -140,3 +146,28 @@ def test_a_bulk_action_makes_the_next_count_fresh(site, people, django_capture_o
             site, kind="add_tag", selection={"segment": "subscribed"}, params={"tag": "VIP"}
         )
     assert count(site, tagged) == 3
+
+
+def agreed(source: str) -> services.Consent:
+    return services.Consent(source=source, note="Signed up at the studio.")
+
+
+def test_a_team_members_change_shows_at_once(site, people, admin, django_capture_on_commit_callbacks):
+    assert count(site, SUBSCRIBED) == 3
+    with audit.acting(user=admin), scope(site=site), django_capture_on_commit_callbacks(execute=True):
+        services.create_contact(site, email="eve@example.com", consent=agreed(ConsentSource.TEAM))
+    assert count(site, SUBSCRIBED) == 4
+
+
+def test_an_integrations_change_shows_within_the_counts_lifetime(
+    site, people, owner, django_capture_on_commit_callbacks, time_machine, settings
+):
+    """A purchase every second would otherwise make every view of the tab count again."""
+    assert count(site, SUBSCRIBED) == 3
+    with scope(site=site):
+        key, _ = create_api_key(site, name="Store", role="admin", created_by=owner)
+    with audit.acting(api_key=key), scope(site=site), django_capture_on_commit_callbacks(execute=True):
+        services.create_contact(site, email="eve@example.com", consent=agreed(ConsentSource.API))
+    assert count(site, SUBSCRIBED) == 3
+    time_machine.move_to(timezone.now() + timedelta(seconds=settings.SEGMENT_COUNT_SECONDS + 1))
+    assert count(site, SUBSCRIBED) == 4
