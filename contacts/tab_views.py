@@ -31,7 +31,6 @@ from contacts import bulk, segments, services
 from contacts.errors import BulkActionError, ContactError, SegmentError
 from contacts.forms import (
     ConfirmForm,
-    ContactForm,
     FilterBuilder,
     GrantActionForm,
     OfferActionForm,
@@ -285,7 +284,6 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             next_url=tab_url(site, shown, before=next_cursor) if next_cursor else None,
             clear_url=tab_url(site, Shown(shown.segment, NO_FILTERS, shown.q)),
             clear_search_url=tab_url(site, Shown(shown.segment, shown.extra)),
-            contact_form=ContactForm(),
             segment_phrases=segments.describe(shown.segment.filters) if shown.segment.saved else [],
             save_form=save_form or SegmentForm(),
             actions=actions_for(site, request.site_access.scopes),
