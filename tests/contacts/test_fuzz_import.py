@@ -18,34 +18,20 @@ derandomized, so a run is repeatable.
 """
 
 import codecs
-import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django_scopes import scope
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from contacts import services as contact_services
 from contacts.models import ConsentEvent, ConsentSource, Contact, ContactTag, Import, Tag, UnsubscribeReason
 from contacts.services import Consent
 from tests.factories import ContactFactory
-
-
-def budget(default: int) -> settings:
-    return settings(
-        max_examples=int(os.environ.get("FUZZ_MAX_EXAMPLES", default)),
-        deadline=None,
-        derandomize=True,
-        database=None,  # derandomized: nothing to replay, and no .hypothesis folder in the tree
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
+from tests.support.fuzzing import budget
 
 
 @pytest.fixture
@@ -227,7 +213,7 @@ def through_the_pages(browser, site, data: bytes, *, capture) -> None:
 
 @pytest.mark.slow
 def test_random_bytes_are_refused_clearly_or_imported_whole(api, site, django_capture_on_commit_callbacks):
-    @budget(80)
+    @budget(80, large_data=True)
     @given(data=RANDOM_BYTES, subscribe=st.booleans())
     def property_holds(data, subscribe):
         through_the_api(api, site, data, subscribe=subscribe, capture=django_capture_on_commit_callbacks)
@@ -237,7 +223,7 @@ def test_random_bytes_are_refused_clearly_or_imported_whole(api, site, django_ca
 
 @pytest.mark.slow
 def test_csv_like_files_are_refused_clearly_or_imported_whole(api, site, django_capture_on_commit_callbacks):
-    @budget(150)
+    @budget(150, large_data=True)
     @given(data=csv_like(), subscribe=st.booleans(), name=FILENAMES)
     def property_holds(data, subscribe, name):
         capture = django_capture_on_commit_callbacks
@@ -248,7 +234,7 @@ def test_csv_like_files_are_refused_clearly_or_imported_whole(api, site, django_
 
 @pytest.mark.slow
 def test_the_pages_take_any_file_to_a_clear_answer(browser, site, django_capture_on_commit_callbacks):
-    @budget(60)
+    @budget(60, large_data=True)
     @given(data=csv_like() | RANDOM_BYTES)
     def property_holds(data):
         through_the_pages(browser, site, data, capture=django_capture_on_commit_callbacks)

@@ -10,14 +10,13 @@ seconds in all on SQLite); derandomized, so a run is repeatable.
 """
 
 import json
-import os
 from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from activity.services import record_one
@@ -28,18 +27,7 @@ from creatorhub.errors import DomainError
 from offers.services.access import Granter, grant_offer
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory, FormFactory
-
-
-def budget(default: int) -> settings:
-    """Hypothesis settings for a test that uses the database: `default` examples (FUZZ_MAX_EXAMPLES
-    overrides), no deadline (the first query of a run can be slow), repeatable."""
-    return settings(
-        max_examples=int(os.environ.get("FUZZ_MAX_EXAMPLES", default)),
-        deadline=None,
-        derandomize=True,
-        database=None,  # derandomized: nothing to replay, and no .hypothesis folder in the tree
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+from tests.support.fuzzing import budget
 
 
 def objects_of(site, *, mark: str) -> dict:

@@ -9,13 +9,12 @@ Budget: FUZZ_MAX_EXAMPLES overrides each test's number of examples (150 by defau
 """
 
 import json
-import os
 
 import pytest
 from django.db import transaction
 from django.test import override_settings
 from django_scopes import scopes_disabled
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from contacts.models import DeliveryEvent
@@ -32,21 +31,12 @@ from tests.contacts.test_webhooks import (
     status,
     subscribed_contact,
 )
+from tests.support.fuzzing import budget
 
 pytestmark = pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
 
 FIXTURE_NAMES = sorted(path.name for path in FIXTURES.glob("*.json"))
 OURS = {("subscribed", None), ("unsubscribed", "bounced"), ("unsubscribed", "complained")}
-
-
-def budget(default: int) -> settings:
-    return settings(
-        max_examples=int(os.environ.get("FUZZ_MAX_EXAMPLES", default)),
-        deadline=None,
-        derandomize=True,
-        database=None,  # derandomized: nothing to replay, and no .hypothesis folder in the tree
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 @pytest.fixture(autouse=True)
