@@ -4,8 +4,11 @@ page does not grow with its depth. (The API's equivalent is creatorhub.api.pagin
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils import timezone
@@ -43,3 +46,38 @@ def keyset_page(queryset, *, cursor: str = "", size: int = PAGE_SIZE) -> tuple[l
         rows = rows.filter(TupleLessThan(Tuple(F("created_at"), F("id")), (created_at, pk)))
     page = list(rows[: size + 1])
     return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """A page of a filtered log (the emails, the audit), with the links of the pages around it."""
+
+    rows: list
+    first_url: str | None  # the newest rows, from a later page
+    next_url: str | None
+    bad_cursor: bool
+
+
+def log_page(request, rows, *, chosen: dict, noun: str) -> LogPage:
+    """The page of `rows` at the request's `?cursor=`, the links keeping the filters `chosen`; a cursor
+    that is not valid shows the newest `noun` and says so."""
+    cursor = request.GET.get("cursor", "")
+    try:
+        page, next_cursor = keyset_page(rows, cursor=cursor)
+    except BadCursor:
+        messages.error(request, f"This page link is not valid: here are the newest {noun}.")
+        (page, next_cursor), cursor = keyset_page(rows), ""
+        bad = True
+    else:
+        bad = False
+
+    def url(**params) -> str:
+        params = {key: value for key, value in params.items() if value}
+        return f"{request.path}?{urlencode(params)}" if params else request.path
+
+    return LogPage(
+        rows=page,
+        first_url=url(**chosen) if cursor else None,
+        next_url=url(**chosen, cursor=next_cursor) if next_cursor else None,
+        bad_cursor=bad,
+    )

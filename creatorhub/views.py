@@ -1,7 +1,5 @@
 """Dashboard pages of the tenancy core: the site chooser, a site's overview, the team and API keys."""
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -13,7 +11,7 @@ from creatorhub import selectors, services
 from creatorhub.errors import DomainError
 from creatorhub.forms import ApiKeyForm, AuditFilterForm, InviteForm, NewAccountForm, RoleForm
 from creatorhub.models import ApiKey, Invitation, Membership
-from creatorhub.paging import BadCursor, keyset_page
+from creatorhub.paging import log_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin, site_scope
 
@@ -152,25 +150,15 @@ class AuditLogView(SitePageMixin, TemplateView):
         else:
             status = 400
         entries = selectors.audit_entries(**chosen).select_related("actor_user", "actor_api_key")
-        cursor = request.GET.get("cursor", "")
-        try:
-            page, next_cursor = keyset_page(entries, cursor=cursor)
-        except BadCursor:
-            messages.error(request, "This page link is not valid: here are the newest entries.")
-            page, next_cursor, cursor = *keyset_page(entries), ""
-            status = 400
+        page = log_page(request, entries, chosen=chosen, noun="entries")
         context = self.get_context_data(
-            entries=page,
+            entries=page.rows,
             filters=filters,
             filtered=bool(chosen),
-            first_url=self._url(**chosen) if cursor else None,
-            next_url=self._url(**chosen, cursor=next_cursor) if next_cursor else None,
+            first_url=page.first_url,
+            next_url=page.next_url,
         )
-        return self.render_to_response(context, status=status)
-
-    def _url(self, **params) -> str:
-        params = {key: value for key, value in params.items() if value}
-        return f"{self.request.path}?{urlencode(params)}" if params else self.request.path
+        return self.render_to_response(context, status=400 if page.bad_cursor else status)
 
 
 class AcceptInvitationView(View):

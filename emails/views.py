@@ -6,7 +6,6 @@ emails.services.
 """
 
 import logging
-from urllib.parse import urlencode
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.contrib import messages
@@ -18,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import TemplateView
 
 from contacts.models import Contact
-from creatorhub.paging import BadCursor, keyset_page
+from creatorhub.paging import log_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from emails import services
@@ -178,22 +177,12 @@ class EmailLogView(SitePageMixin, TemplateView):
             emails = emails.filter(**chosen)
         else:
             status = 400
-        cursor = request.GET.get("cursor", "")
-        try:
-            page, next_cursor = keyset_page(emails, cursor=cursor)
-        except BadCursor:
-            messages.error(request, "This page link is not valid: here are the newest emails.")
-            page, next_cursor, cursor = *keyset_page(emails), ""
-            status = 400
+        page = log_page(request, emails, chosen=chosen, noun="emails")
         context = self.get_context_data(
-            emails=page,
+            emails=page.rows,
             filters=filters,
             filtered=bool(chosen),
-            first_url=self.log_url(**chosen) if cursor else None,
-            next_url=self.log_url(**chosen, cursor=next_cursor) if next_cursor else None,
+            first_url=page.first_url,
+            next_url=page.next_url,
         )
-        return self.render_to_response(context, status=status)
-
-    def log_url(self, **params) -> str:
-        params = {key: value for key, value in params.items() if value}
-        return f"{self.request.path}?{urlencode(params)}" if params else self.request.path
+        return self.render_to_response(context, status=400 if page.bad_cursor else status)
