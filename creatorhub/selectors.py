@@ -37,7 +37,7 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != "chk":
         return None
     with platform_wide(f"API key lookup by its prefix {parts[1]}", routine=True):
-        api_key = ApiKey.objects.select_related("site").filter(prefix=parts[1], revoked_at=None).first()
+        api_key = ApiKey.objects.select_related("site__plan").filter(prefix=parts[1], revoked_at=None).first()
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_secret(secret)):
         return None
     return api_key

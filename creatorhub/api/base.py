@@ -1,5 +1,7 @@
 """The base classes of every site endpoint under /api/v1/sites/<site>/ (see creatorhub.tenancy)."""
 
+from contextlib import ExitStack
+
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.views import APIView
@@ -29,14 +31,17 @@ class SiteEndpointMixin:
                 raise TypeError(f"{cls.__name__} overrides {name}; write safely_get_queryset instead.")
 
     def dispatch(self, request, *args, **kwargs):
-        self.site = Site.objects.select_related("plan").filter(slug=kwargs.get("site", "")).first()
-        with site_scope(self.site), audit.acting(request):  # who: named in initial(), once authenticated
+        self.site = None
+        # The site's scope is entered in initial(), once the caller is known; who acts is named there too.
+        with ExitStack() as self._scopes, audit.acting(request):
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication first: no site is told to strangers
+        self.site = self._site_named(kwargs.get("site", ""), api_key=self._api_key(request))
         if self.site is None:
             raise NotFound("No such site.")
+        self._scopes.enter_context(site_scope(self.site))
         self.access = access_for(self.site, user=request.user, api_key=self._api_key(request))
         if self.access is None:
             raise NotFound("No such site.")
@@ -70,6 +75,14 @@ class SiteEndpointMixin:
         context = super().get_serializer_context()
         context["site"] = self.site
         return context
+
+    @staticmethod
+    def _site_named(slug: str, *, api_key: ApiKey | None) -> Site | None:
+        """The site of the URL: an API key's own, read with it (a query fewer for every call an
+        integration makes), else looked up."""
+        if api_key is not None and api_key.site.slug == slug:
+            return api_key.site
+        return Site.objects.select_related("plan").filter(slug=slug).first()
 
     @staticmethod
     def _api_key(request):
