@@ -112,9 +112,23 @@ def target_of(obj) -> tuple[str, int | None, str]:
 
 
 def without_search(description: str, selection: dict) -> str:
-    """A selection's words without the text searched for, which may be a person's email or name."""
-    search = selection.get("search") or ""
-    return description.replace(f"“{search}”", "“…”") if search else description
+    """A selection's words without the texts searched for — the search box's and those of "Name or
+    email contains" filters — which may be a person's email or name."""
+    for text in _searched(selection.get("filters") or {}) | {selection.get("search") or ""}:
+        if text.strip():
+            description = description.replace(f"“{text}”", "“…”").replace(f"“{text.strip()}”", "“…”")
+    return description
+
+
+def _searched(filters) -> set[str]:
+    """The values of the search filters anywhere in segment filters (`{"all": [...]}`, `{"any": [...]}`)."""
+    if isinstance(filters, list):
+        return set().union(*(_searched(item) for item in filters))
+    if not isinstance(filters, dict):
+        return set()
+    if filters.get("field") == "search" and isinstance(filters.get("value"), str):
+        return {filters["value"]}
+    return _searched(filters.get("all", [])) | _searched(filters.get("any", []))
 
 
 def _pk(obj) -> int | None:

@@ -74,8 +74,9 @@ def read_flags(site, contacts: list) -> None:
     with connections[model._default_manager.db].cursor() as cursor:
         cursor.execute(sql, params[:at] + ids + params[at + len(ids) :])
         found = {pk: values for pk, *values in cursor.fetchall()}
+    unset = (False,) * len(_flags)  # a contact deleted since the page was read
     for contact in contacts:
-        for name, value in zip(_flags, found[contact.pk], strict=True):
+        for name, value in zip(_flags, found.get(contact.pk, unset), strict=True):
             setattr(contact, name, bool(value))  # SQLite answers 0 or 1
 
 

@@ -47,7 +47,7 @@ def start_after_commit(site: Site, task, job, *, if_not_started: dict) -> None:
             for name, value in if_not_started.items():
                 setattr(job, name, value)
 
-    transaction.on_commit(start)
+    transaction.on_commit(start, robust=True)  # the database lost too: logged, and the job stays queued
 
 
 @shared_task(base=SiteTask, autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=8)

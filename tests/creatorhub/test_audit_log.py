@@ -266,6 +266,17 @@ def test_starting_an_import_and_an_export_is_audited(
     assert export.changes["selection"] == "the segment “All” matching “…”"  # no searched text kept
 
 
+def test_a_name_or_email_filter_of_a_selection_is_not_kept(as_user, site, admin, contacts):
+    searched = {"all": [{"field": "search", "op": "contains", "value": "ana@example.com"}]}
+    response = as_user(admin).post(
+        api(site, "bulk-actions/"), {"kind": "add_tag", "tag": "VIP", "filters": searched}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    (bulk,) = entries(site)
+    assert "ana@example.com" not in str(bulk.changes)
+    assert bulk.changes["selection"] == "the segment “All” where Name or email contains “…”"
+
+
 # -- Append-only -----------------------------------------------------------------------------------------
 
 
