@@ -23,6 +23,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django_scopes import scopes_disabled
 
+from bench.seed import delete_bench_sites
 from contacts.imports import merge
 from contacts.imports.services import run_import, start_import, upload_import
 from creatorhub.models import Plan, Site
@@ -61,8 +62,7 @@ def run(Result) -> list:
             app = _app(app_site, path)
             _empty(app_site)
         finally:
-            with scopes_disabled():
-                Site.objects.filter(pk__in=[floor_site.pk, app_site.pk]).delete()
+            delete_bench_sites(floor_site.slug, app_site.slug)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"  ({ROWS:,} rows, {size_mb:.1f} MB of CSV; app {ROWS / app:,.0f} rows/s in {app:.1f} s, "
@@ -87,8 +87,8 @@ def _generate(path: Path, rows: int) -> None:
 
 
 def _site(slug: str) -> Site:
+    delete_bench_sites(slug)
     with scopes_disabled():
-        Site.objects.filter(slug=slug).delete()
         return Site.objects.create(slug=slug, name=slug, plan=Plan.objects.order_by("-price").first())
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from bench.seed import delete_bench_sites
 from contacts.models import Contact
 from creatorhub.celery import app as celery_app
 from creatorhub.models import Plan, Site
@@ -47,8 +48,8 @@ def run(Result) -> list:
 
 
 def _fresh_site(slug: str, contacts: int) -> Site:
+    delete_bench_sites(slug)
     with platform_wide("bench: setup and checks"):
-        Site.objects.filter(slug=slug).delete()
         site = Site.objects.create(slug=slug, name=slug, plan=Plan.objects.order_by("-price").first())
         Contact.objects.bulk_create(
             [

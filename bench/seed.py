@@ -96,6 +96,29 @@ def _delete_sites(cursor, slug_like: str) -> None:
     )
 
 
+def delete_bench_sites(*slugs: str) -> None:
+    """Deletes a benchmark's own sites with every row they own, audit entries too: the application
+    never deletes those (they are append-only and keep their site), but these are the bench's."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, _loading(cursor):
+            for slug in slugs:
+                _delete_sites(cursor, slug)
+        return
+    from django_scopes import scopes_disabled
+
+    from creatorhub.models import Site
+
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(slugs))
+        cursor.execute(
+            "DELETE FROM creatorhub_auditentry WHERE site_id IN "
+            f"(SELECT id FROM creatorhub_site WHERE slug IN ({marks}))",
+            list(slugs),
+        )
+    with scopes_disabled():
+        Site.objects.filter(slug__in=slugs).delete()
+
+
 def vacuum(tables: list[str]) -> None:
     """VACUUM ANALYZE, outside any transaction: fresh statistics and visibility maps for the planner.
     (This machine's PostgreSQL runs without autovacuum.)"""
