@@ -189,6 +189,7 @@ class AuditAction(models.TextChoices):
     """What the audit log records (issue #7): acts of the team, of API keys and of support staff."""
 
     OFFER_GRANTED = "offer_granted", "Granted an offer"
+    GRANT_REQUESTED = "grant_requested", "Asked to grant an offer"
     OFFER_REVOKED = "offer_revoked", "Revoked an offer"
     PURCHASE_RECORDED = "purchase_recorded", "Recorded a purchase"
     CONTACT_DELETED = "contact_deleted", "Deleted a contact"
@@ -201,6 +202,8 @@ class AuditAction(models.TextChoices):
     API_KEY_CREATED = "api_key_created", "Created an API key"
     API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
     MEMBER_INVITED = "member_invited", "Invited a team member"
+    INVITATION_REVOKED = "invitation_revoked", "Revoked an invitation"
+    MEMBER_JOINED = "member_joined", "Joined the team"
     MEMBER_ROLE_CHANGED = "member_role_changed", "Changed a team member's role"
     MEMBER_REMOVED = "member_removed", "Removed a team member"
     SUPPORT_SITE_VIEWED = "support_site_viewed", "Support viewed the site's usage"

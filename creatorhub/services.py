@@ -74,6 +74,7 @@ def revoke_invitation(site: Site, *, invitation: Invitation) -> None:
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit.record(site, AuditAction.INVITATION_REVOKED, target=invitation, target_label=invitation.email)
 
 
 @transaction.atomic
@@ -104,6 +105,14 @@ def accept_invitation(
         raise TeamError("You are already on this site's team.") from None
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    audit.record(
+        invitation.site,
+        AuditAction.MEMBER_JOINED,
+        target=membership,
+        target_label=user.email,
+        changes={"role": invitation.role, "invited_by": getattr(invitation.invited_by, "email", None)},
+        user=user,
+    )
     return membership
 
 

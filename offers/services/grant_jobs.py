@@ -87,12 +87,12 @@ def start_grant_job(
     )
     audit.record(  # the act is the team's asking; the job's contacts are granted quiet (run_grant_job)
         site,
-        AuditAction.OFFER_GRANTED,
+        AuditAction.GRANT_REQUESTED,
         target=offer,
         changes={
             "to": _described(target),
             "contacts": target.get("contact_ids", [])[: audit.LISTED_IDS],
-            "count": size,
+            "asked": size,  # the job's page says how many it granted and skipped
             "send_grant_email": send_grant_email,
             "grant_job": job.pk,
         },

@@ -88,11 +88,11 @@ def test_granting_an_offer_writes_who_what_when_and_from_where(as_user, site, ow
     assert response.status_code == 201, response.content
 
     (entry,) = entries(site)
-    assert entry.action == AuditAction.OFFER_GRANTED
+    assert entry.action == AuditAction.GRANT_REQUESTED
     assert (entry.actor_kind, entry.actor_user, entry.actor_label) == (ActorKind.TEAM, owner, owner.email)
     assert (entry.target_type, entry.target_id, entry.target_label) == ("offer", offer.pk, offer.title)
     assert entry.changes["contacts"] == [contacts[0].pk, contacts[1].pk]
-    assert entry.changes["count"] == 2
+    assert entry.changes["asked"] == 2
     assert (entry.ip, entry.user_agent) == ("203.0.113.7", "Mozilla/5.0 (Audit test)")
     assert before <= entry.created_at <= timezone.now()
 
@@ -120,7 +120,7 @@ def test_an_api_keys_grant_and_purchase_name_the_key(api_client, site, owner, of
     for entry in (grant, purchase):
         assert (entry.actor_kind, entry.actor_api_key, entry.actor_user) == (ActorKind.API_KEY, key, None)
         assert entry.actor_label == f"API key “Checkout” ({key.prefix}…)"
-    assert grant.action == AuditAction.OFFER_GRANTED
+    assert grant.action == AuditAction.GRANT_REQUESTED
     assert purchase.action == AuditAction.PURCHASE_RECORDED
     assert "buyer@example.net" not in json.dumps(purchase.changes)
 
@@ -186,9 +186,9 @@ def test_a_grant_to_a_segment_is_one_entry(
         )
     assert response.status_code == 202, response.content
     (entry,) = entries(site)
-    assert entry.action == AuditAction.OFFER_GRANTED
+    assert entry.action == AuditAction.GRANT_REQUESTED
     assert entry.changes["to"] == "the segment “All”"
-    assert entry.changes["count"] == 3
+    assert entry.changes["asked"] == 3
 
 
 def test_the_teams_status_change_is_audited_the_persons_own_is_not(as_user, site, admin, contacts):
@@ -247,6 +247,28 @@ def test_keys_and_the_team_are_audited_through_the_pages(client, site, owner, ad
     assert key.target_label.startswith("Zapier (")
     assert role.action == AuditAction.MEMBER_ROLE_CHANGED
     assert (role.target_label, role.changes) == (admin.email, {"role": {"old": "admin", "new": "assistant"}})
+
+
+def test_an_invitation_revoked_and_one_accepted_are_audited(site, owner):
+    with scope(site=site), audit.acting(user=owner):
+        dropped, _ = services.invite_member(site, email="old@example.net", role="admin", invited_by=owner)
+        services.revoke_invitation(site, invitation=dropped)
+        kept, _ = services.invite_member(site, email="new@example.net", role="assistant", invited_by=owner)
+    newcomer = UserFactory(email="new@example.net")
+    with scope(site=site):
+        services.accept_invitation(invitation=kept, user=newcomer)
+    joined, invited, revoked, _ = entries(site)
+    assert (revoked.action, revoked.target_label, revoked.actor_user) == (
+        AuditAction.INVITATION_REVOKED,
+        "old@example.net",
+        owner,
+    )
+    assert invited.action == AuditAction.MEMBER_INVITED
+    assert (joined.action, joined.actor_user, joined.changes) == (
+        AuditAction.MEMBER_JOINED,
+        newcomer,
+        {"role": "assistant", "invited_by": owner.email},
+    )
 
 
 def test_starting_an_import_and_an_export_is_audited(
