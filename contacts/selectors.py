@@ -1,6 +1,7 @@
 """Reads of the contacts app that are more than a filter."""
 
 from collections import defaultdict
+from functools import cache
 
 from django.apps import apps
 from django.db import connections
@@ -34,8 +35,9 @@ def with_tags_and_offers(contacts: QuerySet, *, offers: bool = True) -> QuerySet
     """
     if connections[contacts.db].vendor != "postgresql":
         return contacts
-    contacts = contacts.annotate(tag_names=RawSQL(_TAG_NAMES, ()))  # noqa: S611 (constant SQL)
-    return contacts.annotate(offer_ids=RawSQL(_OFFER_IDS, ())) if offers else contacts  # noqa: S611
+    tag_names, offer_ids = _arrays()
+    contacts = contacts.annotate(tag_names=RawSQL(tag_names, ()))  # noqa: S611 (constant SQL)
+    return contacts.annotate(offer_ids=RawSQL(offer_ids, ())) if offers else contacts  # noqa: S611
 
 
 def _array_of(column: str, table: str, *, join: str = "", where: str = "", order: str) -> str:
@@ -48,12 +50,19 @@ def _array_of(column: str, table: str, *, join: str = "", where: str = "", order
     )
 
 
-_TAG_NAMES = _array_of(
-    "t.name",
-    ContactTag._meta.db_table,
-    join=f"JOIN {Tag._meta.db_table} t ON t.id = x.tag_id",
-    order="t.name, t.id",
-)
+@cache
+def _arrays() -> tuple[str, str]:
+    """The subqueries of the tag names and of the offers held (live accesses)."""
+    tag_names = _array_of(
+        "t.name",
+        ContactTag._meta.db_table,
+        join=f"JOIN {Tag._meta.db_table} t ON t.site_id = x.site_id AND t.id = x.tag_id",
+        order="t.name, t.id",
+    )
+    offer_ids = _array_of(
+        "x.offer_id", _accesses().model._meta.db_table, where="AND x.revoked_at IS NULL", order="x.offer_id"
+    )
+    return tag_names, offer_ids
 
 
 def read_tags_and_offers(contacts: list[Contact], *, offers: bool = True) -> None:
@@ -80,9 +89,6 @@ def read_tags_and_offers(contacts: list[Contact], *, offers: bool = True) -> Non
 
 def _accesses():
     return apps.get_model("offers", "Access").objects
-
-
-_OFFER_IDS = _array_of("x.offer_id", "offers_access", where="AND x.revoked_at IS NULL", order="x.offer_id")
 
 
 def contact_by_email(email: str) -> Contact | None:
