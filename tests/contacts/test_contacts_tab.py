@@ -144,6 +144,19 @@ def test_the_tab_lists_every_contact_newest_first_with_its_columns(owner_client,
     assert body.count('aria-label="Customer"') == 1  # the blue check on Liam's avatar
 
 
+def test_names_emails_and_tags_are_shown_as_text_never_as_markup(owner_client, site):
+    with scope(site=site):
+        contact = ContactFactory(site=site, name='<img src=x onerror="alert(1)">', email="a&b@example.net")
+        services.add_tags(site, contact=contact, names=["<b>VIP</b>"])
+    page = owner_client.get(*tab(site)).content.decode()
+    assert "<img src=x" not in page
+    assert "<b>VIP</b>" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "&lt;b&gt;VIP&lt;/b&gt;" in page
+    assert "a&amp;b@example.net" in page
+    assert 'aria-hidden="true">&lt;</span>' in page  # the avatar's initial
+
+
 def test_the_default_and_saved_segments_are_tabs_with_their_counts(owner_client, site, world):
     with scope(site=site):
         services.create_segment(
