@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
 from contacts.models import (
@@ -45,7 +46,8 @@ class ContactListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         contacts = list(data.all() if hasattr(data, "all") else data)
         page_of(self.context["site"], contacts)
-        return [self.child.row(contact) for contact in contacts]
+        zone = timezone.get_current_timezone()
+        return [self.child.row(contact, zone) for contact in contacts]
 
 
 @dataclass(frozen=True)
@@ -97,17 +99,23 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         list_serializer_class = ContactListSerializer
 
-    moment = serializers.DateTimeField().to_representation  # DRF's format of a date and time
-
     def to_representation(self, contact):
         if not hasattr(contact, "on_page"):
             page_of(self.context["site"], [contact])
         return super().to_representation(contact)
 
-    def row(self, contact) -> dict:
+    def row(self, contact, zone) -> dict:
         """The contact of a page (after page_of), as to_representation gives it (a test holds the two
-        equal), written out: DRF's field by field costs 1.4 ms more for a page of 50."""
-        moment, on_page = self.moment, contact.on_page
+        equal), written out: DRF's field by field costs 1.4 ms more for a page of 50. `zone`: the
+        current time zone, which DRF's date field looks up again for every value."""
+        on_page = contact.on_page
+
+        def moment(value) -> str | None:  # DRF's ISO 8601, UTC written "Z"
+            if value is None:
+                return None
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
         return {
             "id": contact.pk,
             "email": contact.email,
