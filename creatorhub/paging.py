@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils import timezone
+from django.views import View
+from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 PAGE_SIZE = 50
 
@@ -81,3 +83,33 @@ def log_page(request, rows, *, chosen: dict, noun: str) -> LogPage:
         next_url=url(**chosen, cursor=next_cursor) if next_cursor else None,
         bad_cursor=bad,
     )
+
+
+class FilteredLogView(TemplateResponseMixin, ContextMixin, View):
+    """A log page (the emails, the audit): its filter form, a page of the rows it chooses, the links.
+    Subclasses name the rows (`noun`, also their name in the template) and give `filter_form()` and
+    `rows(chosen)`. A filter or cursor that is not valid shows the newest rows with a 400."""
+
+    noun = "rows"
+
+    def filter_form(self):
+        raise NotImplementedError
+
+    def rows(self, chosen: dict):
+        raise NotImplementedError
+
+    def get(self, request, site):
+        filters = self.filter_form()
+        chosen = {}
+        if filters.is_valid():
+            chosen = {name: value for name, value in filters.cleaned_data.items() if value}
+        page = log_page(request, self.rows(chosen), chosen=chosen, noun=self.noun)
+        context = self.get_context_data(
+            **{self.noun: page.rows},
+            filters=filters,
+            filtered=bool(chosen),
+            first_url=page.first_url,
+            next_url=page.next_url,
+        )
+        valid = filters.is_valid() and not page.bad_cursor
+        return self.render_to_response(context, status=200 if valid else 400)

@@ -11,7 +11,7 @@ from creatorhub import selectors, services
 from creatorhub.errors import DomainError
 from creatorhub.forms import ApiKeyForm, AuditFilterForm, InviteForm, NewAccountForm, RoleForm
 from creatorhub.models import ApiKey, Invitation, Membership
-from creatorhub.paging import log_page
+from creatorhub.paging import FilteredLogView
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin, site_scope
 
@@ -134,31 +134,20 @@ class RevokeApiKeyView(SitePageMixin, View):
         return redirect("api-keys", site=site)
 
 
-class AuditLogView(SitePageMixin, TemplateView):
+class AuditLogView(SitePageMixin, FilteredLogView):
     """The site's audit log, newest first, for owners: who did what, when and from where. Filters:
     `action`, `actor`; paged by `?cursor=`."""
 
     template_name = "app/audit/log.html"
     scope_map = {"GET": Scope.AUDIT_READ}
 
-    def get(self, request, site):
-        status = 200
-        filters = AuditFilterForm(request.GET, actors=selectors.audit_actor_choices())
-        chosen = {}
-        if filters.is_valid():
-            chosen = {name: value for name, value in filters.cleaned_data.items() if value}
-        else:
-            status = 400
-        entries = selectors.audit_entries(**chosen).select_related("actor_user", "actor_api_key")
-        page = log_page(request, entries, chosen=chosen, noun="entries")
-        context = self.get_context_data(
-            entries=page.rows,
-            filters=filters,
-            filtered=bool(chosen),
-            first_url=page.first_url,
-            next_url=page.next_url,
-        )
-        return self.render_to_response(context, status=400 if page.bad_cursor else status)
+    noun = "entries"
+
+    def filter_form(self):
+        return AuditFilterForm(self.request.GET, actors=selectors.audit_actor_choices())
+
+    def rows(self, chosen: dict):
+        return selectors.audit_entries(**chosen).select_related("actor_user", "actor_api_key")
 
 
 class AcceptInvitationView(View):

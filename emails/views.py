@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import TemplateView
 
 from contacts.models import Contact
-from creatorhub.paging import log_page
+from creatorhub.paging import FilteredLogView
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from emails import services
@@ -160,29 +160,17 @@ class EmailTemplateRestoreView(SitePageMixin, View):
 # -- The email log ------------------------------------------------------------------------------------
 
 
-class EmailLogView(SitePageMixin, TemplateView):
+class EmailLogView(SitePageMixin, FilteredLogView):
     """Every automated email of the site, newest first: queued, sent, failed (with the error) or
     suppressed (with the reason). Filters: `status`, `kind`; paged by `?cursor=`."""
 
     template_name = "app/emails/log.html"
     scope_map = {"GET": Scope.EMAILS_READ}
 
-    def get(self, request, site):
-        status = 200
-        filters = EmailLogFilterForm(request.GET)
-        emails = OutboundEmail.objects.all()
-        chosen = {}
-        if filters.is_valid():
-            chosen = {name: value for name, value in filters.cleaned_data.items() if value}
-            emails = emails.filter(**chosen)
-        else:
-            status = 400
-        page = log_page(request, emails, chosen=chosen, noun="emails")
-        context = self.get_context_data(
-            emails=page.rows,
-            filters=filters,
-            filtered=bool(chosen),
-            first_url=page.first_url,
-            next_url=page.next_url,
-        )
-        return self.render_to_response(context, status=400 if page.bad_cursor else status)
+    noun = "emails"
+
+    def filter_form(self):
+        return EmailLogFilterForm(self.request.GET)
+
+    def rows(self, chosen: dict):
+        return OutboundEmail.objects.filter(**chosen)
