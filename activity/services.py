@@ -174,8 +174,10 @@ def _follow_overage(site: Site, snapshot: UsageSnapshot) -> None:
                 to_status=OverageStatus.OPEN,
             )
         return
-    case.active_customers = snapshot.active_customers
-    case.active_customer_limit = snapshot.active_customer_limit
+    # A backfill of an older day adds its entry and may raise the peak; the case's figures stay the latest.
+    if not UsageSnapshot.objects.filter(site=site, day__gt=snapshot.day).exists():
+        case.active_customers = snapshot.active_customers
+        case.active_customer_limit = snapshot.active_customer_limit
     case.peak_active_customers = max(case.peak_active_customers, snapshot.active_customers)
     if over:
         case.last_over_on = max(case.last_over_on, snapshot.day)

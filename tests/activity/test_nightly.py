@@ -249,6 +249,21 @@ def test_back_under_the_limit_adds_an_entry_but_leaves_the_case_to_support(clock
     assert texts[-1] == "2025-04-20: back under the limit (1 active customers against a limit of 2)."
 
 
+def test_a_backfill_of_an_older_day_keeps_the_cases_latest_figures(clock, tiny_plan):
+    site = SiteFactory(slug="busy", plan=tiny_plan)
+    people = customers_of(site, 5)
+    clock.move_to(NOW, tick=False)
+    day1, day2 = date(2025, 3, 10), date(2025, 3, 11)
+    active_on(site, people[:5], day1)
+    active_on(site, people[:3], day2 + timedelta(days=30))
+    with scope(site=site):
+        compute_usage(site, day=day2 + timedelta(days=30))  # 3 active: the case opens with today's figure
+        compute_usage(site, day=day1)  # a backfill: 5 active then
+    case, texts = case_of(site)
+    assert (case.active_customers, case.peak_active_customers, case.last_over_on) == (3, 5, date(2025, 4, 10))
+    assert texts[-1] == "2025-03-10: 5 active customers against a limit of 2."
+
+
 def test_the_nightly_run_follows_a_site_over_its_limit_and_back_under(clock, tiny_plan):
     site = SiteFactory(slug="busy", plan=tiny_plan)
     SiteFactory(slug="quiet")
