@@ -309,6 +309,38 @@ def test_the_contact_list_reads_is_active_customer_in_one_query_for_the_page(
     assert len(many) == len(few)
 
 
+def test_pages_of_every_size_show_each_contacts_own_flag(as_user, site, owner, customer_of):
+    """One compiled query serves pages of any size: each row gets its own flag, never a neighbour's."""
+    people = [customer_of(f"p{i}@example.com") for i in range(5)]
+    with scope(site=site):
+        record_events(
+            site, [NewEvent(contact=p, kind="login", occurred_at=timezone.now()) for p in people[::2]]
+        )
+    client = as_user(owner)
+    expected = {p.email: i % 2 == 0 for i, p in enumerate(people)}
+    for size in (1, 2, 5, 3):
+        rows = client.get(f"/api/v1/sites/{site.slug}/contacts/", {"page_size": size}).json()["results"]
+        assert {row["email"]: row["is_active_customer"] for row in rows} == {
+            email: expected[email] for email in [row["email"] for row in rows]
+        }
+        assert len(rows) == size
+
+
+@pytest.mark.postgres
+def test_the_flags_query_takes_the_pages_ids_as_one_array(as_user, site, owner, customer_of):
+    """psycopg keeps a parsed query only when it has at most 50 parameters: a page of 50 ids as 50
+    parameters was parsed anew on every request."""
+    for i in range(3):
+        customer_of(f"c{i}@example.com")
+    client = as_user(owner)
+    client.get(f"/api/v1/sites/{site.slug}/contacts/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/v1/sites/{site.slug}/contacts/").status_code == 200
+    flags = [q["sql"] for q in queries if '"is_active_customer"' in q["sql"]]
+    assert len(flags) == 1
+    assert "= ANY(ARRAY[" in flags[0] or "= ANY('{" in flags[0], flags[0]
+
+
 def test_the_api_does_not_take_grants_as_activity(site, owner, api_client):
     from django.utils import timezone
 
