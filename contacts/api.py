@@ -78,7 +78,7 @@ def in_segment(view, queryset):
     if "segment" not in params and "filters" not in params:
         return queryset
     site = view.site
-    filters = segments.clean(site, segments.resolve(params.get("segment", "all")).filters)
+    filters = segments.resolve(params.get("segment", "all")).filters
     if "filters" in params:
         try:
             extra = json.loads(params["filters"])

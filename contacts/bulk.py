@@ -79,7 +79,7 @@ def clean_selection(site: Site, selection: dict) -> tuple[dict, str]:
     if unknown or not selection:
         raise BulkActionError("Choose contacts, or all contacts of a segment.", field="selection")
     segment = segments.resolve(selection.get("segment", "all"))
-    filters = segments.clean(site, segment.filters)
+    filters = segment.filters
     extra = {"all": []}
     if "filters" in selection:  # the filter builder's filters, on top of the segment's
         extra = segments.clean(site, selection["filters"])

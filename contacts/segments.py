@@ -92,7 +92,9 @@ DEFAULT_SEGMENTS = {
 
 @dataclass(frozen=True)
 class ResolvedSegment:
-    """A default segment or a saved one, as the Contacts tab and the API address it: by key."""
+    """A default segment or a saved one, as the Contacts tab and the API address it: by key. Its filters
+    are clean: the defaults' as written, a saved one's since it was saved (contacts.services), so that
+    using one reads no table; a tag, offer or form deleted since simply matches nobody."""
 
     key: str  # "all", "customers", "subscribed" or a saved segment's id
     name: str

@@ -65,8 +65,7 @@ class Shown:
 
     @property
     def filters(self) -> dict:
-        """The segment's filters and the extra ones. A saved segment's were cleaned when saved (by
-        contacts.services); a tag or offer deleted since then simply matches nobody."""
+        """The segment's filters (clean: see ResolvedSegment) and the extra ones."""
         return {"all": self.segment.filters["all"] + self.extra["all"]}
 
     @property

@@ -7,7 +7,7 @@ import pytest
 from django_scopes import scope
 
 from contacts import services
-from contacts.models import Segment, SubscriptionStatus
+from contacts.models import Contact, Segment, SubscriptionStatus, Tag
 from tests.factories import ContactFactory
 
 SUBSCRIBED = {"all": [{"field": "status", "op": "is", "value": "subscribed"}]}
@@ -130,6 +130,26 @@ def test_an_assistant_reads_segments_but_cannot_save_one(as_user, assistant, sit
     client = as_user(assistant)
     assert client.get(url(site)).status_code == 200
     assert client.post(url(site), {"name": "X", "filters": SUBSCRIBED}, format="json").status_code == 403
+
+
+def test_a_saved_segment_whose_tag_is_gone_matches_nobody_as_on_the_tab(admin_client, site, people):
+    """A saved segment's filters were checked when saved: using it reads no table to check them again,
+    and a tag deleted since (there is no such page; the Django admin could) simply matches nobody."""
+    with scope(site=site):
+        tag = services.tags_named(site, ["webinar"])[0]
+        services.add_tags(site, contact=Contact.objects.get(email="sub@example.net"), names=["webinar"])
+        saved = services.create_segment(
+            site, name="Webinar", filters={"all": [{"field": "tag", "op": "has", "value": tag.pk}]}
+        )
+    listed = admin_client.get(f"/api/v1/sites/{site.slug}/contacts/?segment={saved.pk}")
+    assert [c["email"] for c in listed.json()["results"]] == ["sub@example.net"]
+    with scope(site=site):
+        Tag.objects.filter(pk=tag.pk).delete()
+    listed = admin_client.get(f"/api/v1/sites/{site.slug}/contacts/?segment={saved.pk}")
+    assert listed.status_code == 200
+    assert listed.json()["results"] == []
+    page = admin_client.get(f"/app/{site.slug}/contacts/?segment={saved.pk}")
+    assert page.status_code == 200
 
 
 def test_another_sites_segment_is_a_404_and_its_tags_are_refused(as_user, admin, site, other_site):
