@@ -8,8 +8,9 @@ class CreatorHubConfig(AppConfig):
     verbose_name = "CreatorHub"
 
     def ready(self):
-        from creatorhub import rls
+        from creatorhub import rls, timestamps
 
         # PostgreSQL row-level security (no-ops elsewhere): the site of each query, and the policies.
         connection_created.connect(rls.install_wrapper, dispatch_uid="creatorhub.rls.wrapper")
         post_migrate.connect(rls.after_migrate, sender=self, dispatch_uid="creatorhub.rls.policies")
+        connection_created.connect(timestamps.install_loader, dispatch_uid="creatorhub.timestamps.loader")
