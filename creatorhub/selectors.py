@@ -37,10 +37,11 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != "chk":
         return None
     with platform_wide(f"API key lookup by its prefix {parts[1]}", routine=True):
-        api_key = ApiKey.objects.select_related("site__plan").filter(prefix=parts[1], revoked_at=None).first()
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_secret(secret)):
-        return None
-    return api_key
+        try:  # the prefix is unique: get(), which orders nothing (every API call makes this query)
+            api_key = ApiKey.objects.select_related("site__plan").get(prefix=parts[1], revoked_at=None)
+        except ApiKey.DoesNotExist:
+            return None
+    return api_key if hmac.compare_digest(api_key.key_hash, hash_secret(secret)) else None
 
 
 def invitation_for_token(token: str) -> Invitation | None:
