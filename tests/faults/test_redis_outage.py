@@ -60,7 +60,7 @@ def test_purchases_taken_while_redis_is_down_are_recorded_and_each_email_goes_ou
     redis_server, settings, site, owner, api_client
 ):
     settings.CACHES = {  # as in production: the cache is the same Redis (rate limits, segment counts)
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
+        "default": {"BACKEND": "creatorhub.cache.RedisCache", "LOCATION": redis_server.url}
     }
     with scope(site=site):
         offer = catalog.create_offer(site, title="Yoga Basics", price=49, currency="USD")
