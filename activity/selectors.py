@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from activity.models import NOT_ACTIVITY, ActivityEvent
 from contacts.models import Contact
@@ -33,7 +32,7 @@ def window_of(site: Site, day: date) -> tuple[datetime, datetime]:
 
 
 def today_of(site: Site) -> date:
-    return timezone.now().astimezone(ZoneInfo(site.time_zone)).date()
+    return site.today()
 
 
 def _customers_at(moment: datetime) -> Q:

@@ -1,5 +1,8 @@
 """The tenancy core: users, plans, sites, memberships, invitations and site API keys."""
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -103,6 +106,11 @@ class Site(models.Model):
             if stored is not None and stored != self.slug:
                 raise ValidationError({"slug": "A site's slug never changes."})
         super().save(*args, **kwargs)
+
+    def today(self) -> date:
+        """The calendar day it is now where the site is (its time zone): the day of day filters, of
+        active customers and of usage."""
+        return timezone.now().astimezone(ZoneInfo(self.time_zone)).date()
 
 
 class SiteOwned(models.Model):
