@@ -3,6 +3,7 @@
 import json
 
 import django_filters
+from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -49,6 +50,7 @@ from contacts.serializers import (
     UnsubscribeSerializer,
 )
 from creatorhub.api.base import SiteViewSet
+from creatorhub.api.pagination import SameShape
 from creatorhub.explanations import flag_annotations
 from creatorhub.roles import Scope
 
@@ -72,20 +74,25 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(Q(email__icontains=value) | Q(name__icontains=value)) if value else queryset
 
 
-def in_segment(view, queryset):
-    """The contacts of the `segment` and `filters` query parameters (the segment engine's query)."""
+def segment_filters(view) -> dict | None:
+    """The cleaned filters of the `segment` and `filters` query parameters; None when neither is given."""
     params = view.request.query_params
     if "segment" not in params and "filters" not in params:
-        return queryset
-    site = view.site
+        return None
     filters = segments.resolve(params.get("segment", "all")).filters
     if "filters" in params:
         try:
             extra = json.loads(params["filters"])
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
             raise ValidationError({"filters": ["Give the filters as JSON."]}) from None
-        filters = {"all": filters["all"] + segments.clean(site, extra)["all"]}
-    return queryset.filter(segments.condition(site, filters))
+        filters = {"all": filters["all"] + segments.clean(view.site, extra)["all"]}
+    return filters
+
+
+def in_segment(view, queryset):
+    """The contacts of the `segment` and `filters` query parameters (the segment engine's query)."""
+    filters = segment_filters(view)
+    return queryset if filters is None else queryset.filter(segments.condition(view.site, filters))
 
 
 def consent_of(view, statement: str) -> services.Consent:
@@ -139,7 +146,15 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     )
     def list(self, request, site):
         """A segment's contacts with `segment` and/or `filters` (JSON), newest first, cursor-paged."""
-        return super().list(request, site)
+        filtered = request.query_params.keys() & ContactFilter.base_filters.keys()  # django-filter's
+        if connection.vendor != "postgresql" or filtered:
+            return super().list(request, site)
+        # The page's SQL depends on the site, its filters and (for day filters) the site's day only: on
+        # PostgreSQL, the ORM builds it once (SameShape), 1.3 ms of a three-filter segment's page.
+        filters = json.dumps(segment_filters(self), sort_keys=True)
+        shape = SameShape((self.site.pk, self.site.time_zone, self.site.today(), filters), self.get_queryset)
+        page = self.paginate_queryset(shape)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_class(self):
         return ContactDetailSerializer if self.action == "retrieve" else ContactSerializer

@@ -35,7 +35,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from contacts.errors import SegmentError
 from contacts.models import (
@@ -222,7 +221,9 @@ def _day_value(value, refuse) -> str | int:
 
 
 def condition(site: Site, filters: dict) -> Q:
-    """The Q on Contact of cleaned `filters`: AND of the items, OR inside a group."""
+    """The Q on Contact of cleaned `filters`: AND of the items, OR inside a group. What it compiles to
+    depends on the site, the filters and the site's day (its time zone and today), and on nothing else:
+    the contacts API builds a page's SQL once for each (creatorhub.api.pagination.SameShape)."""
     compiled = Q()
     for item in filters["all"]:
         if "any" in item:
@@ -278,11 +279,7 @@ def _compile(site: Site, f: dict) -> Q:
 def _day_bounds(site: Site, value: str | int) -> tuple[datetime, datetime]:
     """The first moment of the day and of the day after, in the site's time zone."""
     zone = ZoneInfo(site.time_zone)
-    day = (
-        timezone.now().astimezone(zone).date() - timedelta(days=value)
-        if isinstance(value, int)
-        else date.fromisoformat(value)
-    )
+    day = site.today() - timedelta(days=value) if isinstance(value, int) else date.fromisoformat(value)
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
 

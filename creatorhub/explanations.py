@@ -23,11 +23,11 @@ from django.db import connections
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.expressions import RawSQL
 
+from creatorhub.compiled import STAND_IN_ID, built
+
 _explainers: dict[str, Callable] = {}
 _flags: dict[str, Callable] = {}
 _same_while: dict[str, Callable | None] = {}
-_compiled_flags: dict[tuple, tuple[str, list, int]] = {}  # (site, model, db, size, same_while) -> query
-COMPILED_FLAGS_KEPT = 1000
 _conditions: dict[str, Callable] = {}
 _timeline: Callable | None = None
 
@@ -66,15 +66,27 @@ def read_flags(site, contacts: list) -> None:
     their ids. Not in the page's own query: there PostgreSQL plans each flag's subqueries for all the
     rows the index could give rather than the page's 51, and may hash them over the whole site (97 ms a
     page at 100,000 contacts, against 0.5 ms). The query is built by the ORM once per site and day
-    (`same_while`): building it cost five times as much as running it."""
+    (`same_while`, creatorhub.compiled): building it cost five times as much as running it.
+
+    PostgreSQL takes the page's ids as one array parameter: psycopg parses a query once and keeps it
+    when it has at most 50 parameters (0.7 ms a page otherwise). SQLite, which has no arrays, takes one
+    parameter an id."""
     if not contacts or not _flags or hasattr(contacts[0], next(iter(_flags))):
         return
     ids = [contact.pk for contact in contacts]
     model = type(contacts[0])
     connection = connections[model._default_manager.db]
-    sql, params, at = _flags_query(site, model, connection, len(ids))
+    one_array = connection.vendor == "postgresql"
+    stand_ins = [[STAND_IN_ID]] if one_array else [STAND_IN_ID - n for n in range(len(ids))]
+    same = tuple(None if key is None else key(site) for key in _same_while.values())
+    query = built(
+        ("flags", site.pk, model, connection.alias, same, None if one_array else len(ids)),
+        lambda: _flag_rows(site, model, connection, stand_ins),
+        stand_ins,
+        keep=None not in same,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params[:at], *_ids_as_parameters(connection, ids), *params[at + 1 :]])
+        cursor.execute(query.sql, query.params_with([ids] if one_array else ids))
         found = {pk: values for pk, *values in cursor.fetchall()}
     unset = (False,) * len(_flags)  # a contact deleted since the page was read
     for contact in contacts:
@@ -82,38 +94,15 @@ def read_flags(site, contacts: list) -> None:
             setattr(contact, name, bool(value))  # SQLite answers 0 or 1
 
 
-def _ids_as_parameters(connection, ids: list) -> list:
-    """PostgreSQL takes the page's ids as one array: psycopg parses a query once and keeps it when it has
-    at most 50 parameters (0.7 ms a page otherwise). SQLite, which has no arrays, takes one each."""
-    return [ids] if connection.vendor == "postgresql" else ids
-
-
-def _flags_query(site, model, connection, size: int) -> tuple[str, list, int]:
-    """The SQL that reads the flags of `size` contacts, its parameters, and where their ids go in them
-    (one parameter that stands for all of them)."""
-    same = tuple(None if key is None else key(site) for key in _same_while.values())
-    one_array = connection.vendor == "postgresql"
-    cache_key = (site.pk, model, connection.alias, None if one_array else size, same)
-    cacheable = None not in same
-    found = _compiled_flags.get(cache_key) if cacheable else None
-    if found is None:
-        stand_in = [-(10**15) - n for n in range(1 if one_array else size)]  # no real id looks like these
-        if one_array:
-            quote = connection.ops.quote_name
-            pk = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
-            ids = RawSQL(f"{pk} = ANY(%s)", [stand_in], output_field=BooleanField())  # noqa: S611 (model's names)
-        else:
-            ids = Q(pk__in=stand_in)
-        rows = model._default_manager.filter(ids).annotate(**flag_annotations(site))
-        sql, params = rows.values_list("pk", *_flags).query.sql_with_params()
-        at = next(n for n, param in enumerate(params) if param in (stand_in, stand_in[0]))
-        params = [param for n, param in enumerate(params) if not at < n < at + len(stand_in)]
-        found = (sql, params, at)
-        if cacheable:
-            if len(_compiled_flags) >= COMPILED_FLAGS_KEPT:
-                _compiled_flags.clear()
-            _compiled_flags[cache_key] = found
-    return found
+def _flag_rows(site, model, connection, stand_ins: list):
+    """(id, flag, …) of the contacts whose ids are `stand_ins` (one array of them on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        pk = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
+        ids = RawSQL(f"{pk} = ANY(%s)", stand_ins, output_field=BooleanField())  # noqa: S611 (model's names)
+    else:
+        ids = Q(pk__in=stand_ins)
+    return model._default_manager.filter(ids).annotate(**flag_annotations(site)).values_list("pk", *_flags)
 
 
 def register_condition(name: str, build: Callable) -> None:

@@ -23,3 +23,45 @@ def test_contacts_added_at_one_moment_are_paged_forward_and_back_without_gaps_or
     assert ids == [newer.pk, *sorted((c.pk for c in tied), reverse=True)]
     for earlier, page in pairwise(pages):
         assert client.get(page["previous"]).json()["results"] == earlier["results"]
+
+
+def emails_of(client, site, **params) -> list[str]:
+    return [c["email"] for c in client.get(f"/api/v1/sites/{site.slug}/contacts/", params).json()["results"]]
+
+
+def test_a_day_filter_moves_with_the_sites_day(as_user, site, owner, time_machine):
+    """A segment's page is built once per site, filters and day (SameShape on PostgreSQL): a filter in
+    days counts from the day of each request."""
+    ContactFactory(
+        site=site, email="recent@example.com", last_activity_at=timezone.now() - timedelta(days=28)
+    )
+    client = as_user(owner)
+    active = '{"all": [{"field": "last_activity", "op": "after", "value": 30}]}'
+    assert emails_of(client, site, filters=active) == ["recent@example.com"]
+    assert emails_of(client, site, filters=active) == ["recent@example.com"]
+    time_machine.move_to(timezone.now() + timedelta(days=3))
+    client = as_user(owner)  # a session does not last days
+    assert emails_of(client, site, filters=active) == []
+
+
+def test_two_sites_with_the_same_filters_each_see_their_own_contacts(as_user, site, owner, other_site):
+    from creatorhub.models import Membership
+    from creatorhub.roles import Role
+
+    ContactFactory(site=site, email="ours@example.com", subscription_status="subscribed")
+    ContactFactory(site=other_site, email="theirs@example.com", subscription_status="subscribed")
+    Membership.objects.create(site=other_site, user=owner, role=Role.OWNER)
+    client = as_user(owner)
+    for _ in range(2):
+        assert emails_of(client, site, segment="subscribed") == ["ours@example.com"]
+        assert emails_of(client, other_site, segment="subscribed") == ["theirs@example.com"]
+
+
+def test_a_cursor_without_its_time_zone_is_refused(as_user, site, owner):
+    import base64
+    import json
+
+    crafted = base64.urlsafe_b64encode(json.dumps([False, "2025-01-01T00:00:00", 1]).encode()).decode()
+    response = as_user(owner).get(f"/api/v1/sites/{site.slug}/contacts/", {"cursor": crafted})
+    assert response.status_code == 400
+    assert "cursor" in str(response.json())
