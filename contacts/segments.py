@@ -111,10 +111,13 @@ def resolve(key: str) -> ResolvedSegment:
     if key in DEFAULT_SEGMENTS:
         default = DEFAULT_SEGMENTS[key]
         return ResolvedSegment(default.key, default.name, default.filters)
-    saved = Segment.objects.filter(pk=int(key)).first() if key.isascii() and key.isdigit() else None
-    if saved is None:
-        raise SegmentError(f"No segment {key!r} on this site.", field="segment")
-    return ResolvedSegment.of(saved)
+    unknown = SegmentError(f"No segment {key!r} on this site.", field="segment")
+    if not (key.isascii() and key.isdigit()):
+        raise unknown
+    try:  # get(): nothing to order (every page of a saved segment makes this query)
+        return ResolvedSegment.of(Segment.objects.get(pk=int(key)))
+    except Segment.DoesNotExist:
+        raise unknown from None
 
 
 # -- Validation -----------------------------------------------------------------------------------------
