@@ -131,3 +131,15 @@ def as_user(api_client):
         return api_client
 
     return login
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of the test's own (tests/support/servers.py), which it may stop and start."""
+    from tests.support.servers import RedisServer, redis_binary
+
+    if redis_binary() is None:
+        pytest.skip("needs the redis-server program (Debian: redis-server) for a Redis of the test's own")
+    server = RedisServer().start()
+    yield server
+    server.stop()

@@ -1,31 +1,21 @@
 """The Redis cache's `incr` (creatorhub.cache): one atomic step that keeps the key's expiry and refuses
-a key that is not there, as Django's cache API says. On a redis-server of the module's own."""
+a key that is not there, as Django's cache API says. On a redis-server of the test's own."""
 
 import pytest
 import redis
 
 from creatorhub.cache import RedisCache
-from tests.support.servers import RedisServer, redis_binary
-
-
-@pytest.fixture(scope="module")
-def server():
-    if redis_binary() is None:
-        pytest.skip("needs the redis-server program (Debian: redis-server)")
-    started = RedisServer().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
-def cache(server):
-    return RedisCache(server.url, {})
+def cache(redis_server):
+    return RedisCache(redis_server.url, {})
 
 
 @pytest.fixture
-def raw(server):
+def raw(redis_server):
     """The same Redis, seen directly: the key the cache made, its value and its time to live."""
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(redis_server.url)
     yield client
     client.close()
 

@@ -20,7 +20,6 @@ from emails.models import EmailStatus, OutboundEmail
 from offers.models import Purchase
 from offers.services import catalog
 from tests.support.live_worker import SmtpSink, Worker, broker_client, publishing_to_test_broker, wait_for
-from tests.support.servers import RedisServer, redis_binary
 
 pytestmark = [
     pytest.mark.worker,
@@ -28,15 +27,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def redis_server():
-    if redis_binary() is None:
-        pytest.skip("needs the redis-server program (Debian: redis-server) for a Redis the test may stop")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 def buy(client, site, offer, n):

@@ -19,7 +19,6 @@ from contacts.models import ConsentEvent, Contact, ContactTag, ImportRowError
 from creatorhub.celery import app as celery_app
 from tests.factories import ContactFactory
 from tests.support.live_worker import SmtpSink, Worker, broker_client, publishing_to_test_broker, wait_for
-from tests.support.servers import RedisServer, redis_binary
 
 pytestmark = [
     pytest.mark.worker,
@@ -29,15 +28,6 @@ pytestmark = [
 ]
 
 ROWS = 30_000
-
-
-@pytest.fixture
-def redis_server():
-    if redis_binary() is None:
-        pytest.skip("needs the redis-server program (Debian: redis-server) for a Redis of the test's own")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 def merging() -> bool:
