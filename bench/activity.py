@@ -32,14 +32,19 @@ from creatorhub.tenancy import platform_wide, site_scope
 BATCH = 1_000
 BATCHES = 20
 
-FLOOR_SQL = """
+# Each site's window: 30 calendar days in its time zone, ending when %(day)s ends.
+WINDOWS = """
 WITH w AS (
     SELECT id AS site_id,
            ((%(day)s::date + 1)::timestamp AT TIME ZONE time_zone) AS window_end,
            ((%(day)s::date - 29)::timestamp AT TIME ZONE time_zone) AS window_start
     FROM creatorhub_site
 )
-SELECT w.site_id, count(DISTINCT e.contact_id)
+"""
+
+FLOOR_SQL = (
+    WINDOWS
+    + """SELECT w.site_id, count(DISTINCT e.contact_id)
 FROM w
 JOIN activity_activityevent e ON e.site_id = w.site_id
      AND e.occurred_at > w.window_start AND e.occurred_at <= w.window_end
@@ -51,16 +56,12 @@ WHERE EXISTS (
 )
 GROUP BY w.site_id
 """
+)
 
 # The rule as the application runs it, by hand: contacts first, pre-filtered on last_activity_at.
-FLOOR_BY_CONTACT_SQL = """
-WITH w AS (
-    SELECT id AS site_id,
-           ((%(day)s::date + 1)::timestamp AT TIME ZONE time_zone) AS window_end,
-           ((%(day)s::date - 29)::timestamp AT TIME ZONE time_zone) AS window_start
-    FROM creatorhub_site
-)
-SELECT c.site_id, count(*)
+FLOOR_BY_CONTACT_SQL = (
+    WINDOWS
+    + """SELECT c.site_id, count(*)
 FROM w
 JOIN contacts_contact c ON c.site_id = w.site_id AND c.last_activity_at > w.window_start - %(step)s
 WHERE EXISTS (
@@ -75,6 +76,7 @@ WHERE EXISTS (
 )
 GROUP BY c.site_id
 """
+)
 
 
 def run(Result) -> list:
