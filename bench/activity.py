@@ -83,14 +83,19 @@ def run(Result) -> list:
     if connection.vendor != "postgresql":
         print("  (activity benchmarks skipped: they need PostgreSQL)")
         return []
-    sizes = seed()
-    return _nightly(Result, sizes) + _events_api(Result)
+    seed()
+    return _nightly(Result) + _events_api(Result)
 
 
-def _nightly(Result, sizes: dict) -> list:
+def _nightly(Result) -> list:
+    """Over every site of the database: the Contacts tab benchmark's site too, when it was seeded here."""
     day = timezone.now().date() - timedelta(days=1)
-    with platform_wide("bench: setup and checks"):
-        sites = Site.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM creatorhub_site), (SELECT count(*) FROM contacts_contact), "
+            "(SELECT count(*) FROM activity_activityevent)"
+        )
+        sites, contacts, events = cursor.fetchone()
     started = time.perf_counter()
     result = compute_all_usage(day=day)
     app = time.perf_counter() - started
@@ -103,7 +108,7 @@ def _nightly(Result, sizes: dict) -> list:
     }
     with platform_wide("bench: setup and checks"):
         app_counts = dict(UsageSnapshot.objects.filter(day=day).values_list("site_id", "active_customers"))
-    name = f"nightly usage, {sites:,} sites / {sizes['contacts']:,} contacts / {sizes['events']:,} events"
+    name = f"nightly usage, {sites:,} sites / {contacts:,} contacts / {events:,} events"
     results = []
     for label, sql in (("events aggregate", FLOOR_SQL), ("by contact", FLOOR_BY_CONTACT_SQL)):
         floor, floor_counts = _timed_counts(sql, params)
