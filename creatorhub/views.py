@@ -22,7 +22,7 @@ class AppHomeView(LoginRequiredMixin, TemplateView):
     template_name = "app/choose_site.html"
 
     def get(self, request, *args, **kwargs):
-        sites = list(selectors.sites_of_user(request.user))
+        sites = selectors.sites_to_switch(request.user)
         if len(sites) == 1:
             return redirect("site-home", site=sites[0].slug)
         return self.render_to_response(self.get_context_data(sites=sites))
