@@ -146,14 +146,16 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewS
     )
     def list(self, request, site):
         """A segment's contacts with `segment` and/or `filters` (JSON), newest first, cursor-paged."""
-        filtered = request.query_params.keys() & ContactFilter.base_filters.keys()  # django-filter's
-        if connection.vendor != "postgresql" or filtered:
+        if connection.vendor != "postgresql":
             return super().list(request, site)
-        # The page's SQL depends on the site, its filters and (for day filters) the site's day only: on
-        # PostgreSQL, the ORM builds it once (SameShape), 1.3 ms of a three-filter segment's page.
-        filters = json.dumps(segment_filters(self), sort_keys=True)
-        shape = SameShape((self.site.pk, self.site.time_zone, self.site.today(), filters), self.get_queryset)
-        page = self.paginate_queryset(shape)
+        # The page's SQL depends on the site, the request's filters and (for day filters) the site's day
+        # only: on PostgreSQL, the ORM builds it once for each (SameShape), 1.3 ms of a three-filter
+        # segment's page. Values that do not clean never get built: they are refused each time.
+        params = request.query_params
+        fields = sorted((name, params.getlist(name)) for name in params if name in ContactFilter.base_filters)
+        filters = json.dumps([segment_filters(self), fields])
+        key = (self.site.pk, self.site.time_zone, self.site.today(), filters)
+        page = self.paginate_queryset(SameShape(key, lambda: self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_class(self):

@@ -67,3 +67,8 @@ def _slot(params, stand_in) -> int:
     if len(places) != 1:
         raise ValueError(f"The stand-in {stand_in!r} is {len(places)} times among the query's parameters.")
     return places[0]
+
+
+def forget() -> None:
+    """Drops every built query, as a new process starts (the benchmarks' figures of a first view)."""
+    _built.clear()

@@ -10,8 +10,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _nothing_built(monkeypatch):
-    monkeypatch.setattr(compiled, "_built", {})
+def _nothing_built():
+    compiled.forget()
+    yield
+    compiled.forget()
 
 
 calls = []
