@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from activity.models import UsageSnapshot
-from activity.selectors import today_of
 from activity.services import NewEvent, compute_usage, record_events
 from contacts.models import Contact, ContactOrigin
 from creatorhub.tenancy import site_scope
@@ -80,6 +79,6 @@ def seed(sites: dict, team: dict, stdout) -> None:
 
 
 def _daily_usage(site) -> None:
-    today = today_of(site)
+    today = site.today()
     for back in range(DAYS, 0, -1):
         compute_usage(site, day=today - timedelta(days=back))

@@ -31,10 +31,6 @@ def window_of(site: Site, day: date) -> tuple[datetime, datetime]:
     return end - WINDOW, end
 
 
-def today_of(site: Site) -> date:
-    return site.today()
-
-
 def _customers_at(moment: datetime) -> Q:
     """Contacts holding a live access at `moment` (not `is_customer`, which is only about now)."""
     live = Access.objects.filter(
@@ -109,7 +105,7 @@ def explain_activity(contact: Contact, day: date | None = None) -> dict:
     """Whether the contact is an active customer on `day` (today by default), with the event that
     decides it: the latest activity in the window."""
     site = contact.site
-    day = day or today_of(site)
+    day = day or site.today()
     start, end = window_of(site, day)
     latest = (
         ActivityEvent.objects.filter(contact=contact, occurred_at__gt=start, occurred_at__lte=end)

@@ -17,7 +17,7 @@ from activity.models import (
     OverageStatus,
     UsageSnapshot,
 )
-from activity.selectors import LAST_ACTIVITY_STEP, DayUsage, today_of, usage_by_site
+from activity.selectors import LAST_ACTIVITY_STEP, DayUsage, usage_by_site
 from contacts.models import Contact
 from creatorhub import audit
 from creatorhub.errors import DomainError
@@ -255,7 +255,7 @@ def compute_all_usage(*, day: date | None = None, only_missing: bool = False) ->
     """
     with platform_wide("nightly usage: sites, snapshots and open cases"):
         sites = list(Site.objects.select_related("plan").order_by("pk"))
-        days = {site.pk: day or today_of(site) - timedelta(days=1) for site in sites}
+        days = {site.pk: day or site.today() - timedelta(days=1) for site in sites}
         stored = set()
         if only_missing:
             stored = set(UsageSnapshot.objects.filter(day__in=set(days.values())).values_list("site", "day"))

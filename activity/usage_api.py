@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from activity.models import UsageSnapshot
-from activity.selectors import active_customers_on, today_of
+from activity.selectors import active_customers_on
 from creatorhub.api.base import SiteAPIView
 from creatorhub.models import Site
 from creatorhub.roles import Scope
@@ -21,7 +21,7 @@ WARNING_PERCENT = 80
 def current_usage(site: Site, day: date | None = None) -> dict:
     """Today's active customers (counted live) against the plan's limit. Call inside the site's scope.
     The warning starts at 80% of the limit; over the limit means above it. Nothing is ever blocked."""
-    day = day or today_of(site)
+    day = day or site.today()
     active = active_customers_on(site, day)
     limit = site.plan.active_customer_limit
     over = active > limit
@@ -40,7 +40,7 @@ def usage_history(site: Site, today: date | None = None, *, days: int = HISTORY_
     """The site's daily snapshots of the `days` finished days before `today`, oldest first (the nightly
     task stores a day once it has ended). The site is named in the filter, so this also reads right
     where scopes are disabled (support pages)."""
-    today = today or today_of(site)
+    today = today or site.today()
     rows = UsageSnapshot.objects.filter(site=site, day__gte=today - timedelta(days=days), day__lt=today)
     return list(rows.order_by("day"))
 

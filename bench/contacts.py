@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activity.models import NOT_ACTIVITY
-from activity.selectors import LAST_ACTIVITY_STEP, today_of, window_of
+from activity.selectors import LAST_ACTIVITY_STEP, window_of
 from bench.run import median_ms
 from bench.seed import seed_tab, vacuum
 from contacts import segments, services
@@ -283,7 +283,7 @@ class TabBench:
     def api_floor(self, where: str, params: list, *, after: Contact | None = None):
         """What an API page shows: the rows, their tags, the offers they hold, and which of them are
         active customers today (activity.selectors' rule, for these ids)."""
-        start, end = window_of(self.site, today_of(self.site))
+        start, end = window_of(self.site, self.site.today())
         not_activity = sorted(kind.value for kind in NOT_ACTIVITY)
 
         def floor():

@@ -113,7 +113,7 @@ def test_a_grant_shows_in_the_timeline_but_is_not_activity_of_the_contact(
     from django.utils import timezone
 
     from activity.models import ActivityEvent
-    from activity.selectors import active_customers_on, today_of
+    from activity.selectors import active_customers_on
     from contacts.models import Contact
     from offers.services import access, catalog
     from tests.factories import ContactFactory
@@ -125,9 +125,9 @@ def test_a_grant_shows_in_the_timeline_but_is_not_activity_of_the_contact(
         event = ActivityEvent.objects.get(contact=contact)
         assert (event.kind, event.details["offer"]) == ("offer_granted", "Yoga Basics Course")
         assert Contact.objects.get(pk=contact.pk).last_activity_at is None
-        assert active_customers_on(site, today_of(site)) == 0
+        assert active_customers_on(site, site.today()) == 0
         from offers.services.members import log_in_member
 
         log_in_member(site, contact=Contact.objects.get(pk=contact.pk))
-        assert active_customers_on(site, today_of(site)) == 1
+        assert active_customers_on(site, site.today()) == 1
         assert Contact.objects.get(pk=contact.pk).last_activity_at > timezone.now() - timedelta(minutes=1)

@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from activity import forecast as fc
 from activity.models import OverageCase, OverageCaseEntry, OverageOutcome, OverageStatus, UsageSnapshot
-from activity.selectors import today_of
 from creatorhub.models import Plan
 from tests.factories import ContactFactory, SiteFactory, UserFactory
 
@@ -369,7 +368,7 @@ def rising(site):
     """Ana on a 100-customer plan: 60, 62, ... 78 on the last 10 days (2 a day): over on day 12 after."""
     site.plan = Plan.objects.create(name="Hundred", contact_limit=1_000, active_customer_limit=100, price=9)
     site.save()
-    today = today_of(site)
+    today = site.today()
     with scope(site=site):
         for n in range(10):
             UsageSnapshot.objects.create(

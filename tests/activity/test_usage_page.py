@@ -9,7 +9,6 @@ from django.utils import timezone
 from django_scopes import scope
 
 from activity.models import ActivityKind, UsageSnapshot
-from activity.selectors import today_of
 from activity.services import NewEvent, record_events
 from creatorhub.models import Plan
 from offers.services.access import grant_offer
@@ -56,7 +55,7 @@ def live_count(monkeypatch, active):
 
 def snapshots(site, values):
     """One snapshot a day for the days before today, the last value yesterday."""
-    today = today_of(site)
+    today = site.today()
     with scope(site=site):
         for back, value in enumerate(reversed(values), start=1):
             UsageSnapshot.objects.create(
@@ -195,7 +194,7 @@ def test_the_usage_api_shape(api_client, owner, site, ten_plan):
         "plan",
         "history",
     }
-    assert body["day"] == today_of(site).isoformat()
+    assert body["day"] == site.today().isoformat()
     assert (body["active_customers"], body["active_customer_limit"]) == (9, 10)
     assert body["share"] == 0.9
     assert (body["warning"], body["over_limit"]) == (True, False)
@@ -206,7 +205,7 @@ def test_the_usage_api_shape(api_client, owner, site, ten_plan):
     assert set(history[0]) == {"day", "active_customers", "active_customer_limit"}
     assert history[0]["active_customers"] == 6
     assert history[-1]["active_customers"] == 95
-    assert history[-1]["day"] == (today_of(site) - timedelta(days=1)).isoformat()
+    assert history[-1]["day"] == (site.today() - timedelta(days=1)).isoformat()
 
 
 def test_the_usage_api_over_the_limit(api_client, owner, site, monkeypatch):

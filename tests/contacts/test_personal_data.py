@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from activity.models import ActivityEvent, ActivityKind
-from activity.selectors import active_customers_on, today_of
+from activity.selectors import active_customers_on
 from activity.services import NewEvent, record_events
 from contacts import services
 from contacts.models import ConsentEvent, ConsentSource, Contact, ContactTag, DeliveryEvent
@@ -67,7 +67,7 @@ def lea(site):
 
 def test_deleting_a_contact_erases_their_personal_data_everywhere(site, lea):
     with scope(site=site):
-        active_before = active_customers_on(site, today_of(site))
+        active_before = active_customers_on(site, site.today())
         services.delete_contact(site, contact=lea)
         assert not Contact.objects.filter(email__lower="lea@example.net").exists()
         assert not ConsentEvent.objects.exists()
@@ -90,7 +90,7 @@ def test_deleting_a_contact_erases_their_personal_data_everywhere(site, lea):
         assert len({e.anonymous_id for e in events}) == 1
         assert len(events[0].anonymous_id) == 32
         # The deleted customer is no longer a customer: today's count drops by exactly them.
-        assert active_customers_on(site, today_of(site)) == active_before - 1
+        assert active_customers_on(site, site.today()) == active_before - 1
 
 
 def test_a_deleted_contacts_queued_emails_are_not_sent(site):
