@@ -195,6 +195,11 @@ class ConsentEvent(SiteOwned):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
     occurred_at = models.DateTimeField(default=timezone.now)
+    original_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the previous platform says it happened (an import's own dates), if it said so.",
+    )
     from_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
     from_reason = models.CharField(max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True)  # noqa: DJ001
     to_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
@@ -354,6 +359,17 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class EveryoneInFile(models.TextChoices):
+    """What an import's file says of everyone in it, beyond its columns."""
+
+    NOTHING = "", "Nothing more: each row's columns say"
+    NEVER_SUBSCRIBED = "never_subscribed", "Never subscribed"
+    OPTED_OUT = "opted_out", "Unsubscribed"
+    MANUAL = "manual", "Was unsubscribed by the team"
+    BOUNCED = "bounced", "Bounced (was cleaned)"
+    COMPLAINED = "complained", "Marked emails as spam"
+
+
 class Import(SiteOwned):
     """A CSV of contacts, uploaded or pasted: its columns are matched to contact fields (a draft until
     someone checks them), then one Celery job adds and updates the contacts in one transaction
@@ -368,20 +384,35 @@ class Import(SiteOwned):
     headers = models.JSONField(default=list, help_text="The names of the file's columns.")
     mapping = models.JSONField(
         default=list,
-        help_text="What each column becomes, in order: email, name, first_name, last_name, tags, "
+        help_text="What each column becomes, in order: email, name, first_name, last_name, tags, status, "
+        "unsubscribed, unsubscribe_reason, subscribed_at, unsubscribed_at, bounced_at, consent_ip, "
         "field:<name> or skip.",
     )
     exporter = models.CharField(max_length=40, blank=True, help_text="The export recognised: Mailchimp…")
     subscribe = models.BooleanField(
-        default=False, help_text="Subscribe to marketing emails: raises never subscribed and pending only."
+        default=False,
+        help_text="Subscribe to marketing emails: raises never subscribed and pending contacts, except rows "
+        "the file marks as unsubscribed, never subscribed or not confirmed.",
     )
     consent = models.CharField(max_length=300, blank=True, help_text="How the people in the file agreed.")
+    everyone = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=EveryoneInFile.choices,
+        default=EveryoneInFile.NOTHING,
+        help_text="What the file says of everyone in it: a list of people who unsubscribed, bounced…",
+    )
     tags = models.JSONField(default=list, blank=True, help_text="Tags added to every contact imported.")
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.DRAFT)
     total = models.PositiveIntegerField(default=0, help_text="Rows read (blank lines aside).")
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0, help_text="Rows not imported: see the errors.")
+    outcome = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per status the contacts ended with: how many were created, updated, and changed status.",
+    )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file read.")
     failure = models.TextField(blank=True, help_text="Why the job stopped, when it failed.")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

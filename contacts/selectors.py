@@ -114,6 +114,8 @@ def describe_consent_event(event: ConsentEvent) -> str:
     if event.to_reason:
         status += f" ({UnsubscribeReason(event.to_reason).label.lower()})"
     text = f"{status} on {event.occurred_at:%Y-%m-%d} via {ConsentSource(event.source).label.lower()}"
+    if event.original_at:
+        text += f" (the previous platform's date: {event.original_at:%Y-%m-%d})"
     if event.form_id:
         text += f" “{event.form.name}”"
     if event.actor_user_id:

@@ -210,6 +210,7 @@ class ConsentEventSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "occurred_at",
+            "original_at",
             "from_status",
             "from_reason",
             "to_status",

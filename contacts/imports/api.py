@@ -41,6 +41,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
                 file=data["file"],
                 subscribe=data["subscribe"],
                 consent=data["consent"],
+                everyone=data["everyone"],
                 tags=data["tags"],
                 mapping_given=data.get("mapping") or {},  # checked before the file is kept
                 by=services.Importer(user=self.acting_user, api_key=self.access.api_key),

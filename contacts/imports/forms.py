@@ -5,6 +5,7 @@ from django.conf import settings
 
 from contacts.imports.mapping import choices_for
 from contacts.imports.services import megabytes
+from contacts.models import EveryoneInFile
 
 PASTE_MAX = 2_000_000  # characters; Django refuses a form over 2.5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)
 
@@ -24,6 +25,14 @@ class ImportForm(forms.Form):
         help_text="One contact per line, with a first line naming the columns (or only email addresses).",
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
     )
+    everyone = forms.ChoiceField(
+        label="Everyone in this file…",
+        required=False,
+        choices=EveryoneInFile.choices,
+        help_text="For a list of the people who left your old platform (Kajabi exports its unsubscribed "
+        "contacts as a list of their own). Mailchimp's unsubscribed, cleaned and nonsubscribed exports "
+        "are recognised by themselves.",
+    )
     tags = forms.CharField(
         label="Tags to add",
         max_length=2000,
@@ -33,8 +42,9 @@ class ImportForm(forms.Form):
     subscribe = forms.BooleanField(
         label="Subscribe to marketing emails",
         required=False,
-        help_text="Contacts who never subscribed or have not confirmed yet become subscribed. Nobody who "
-        "unsubscribed, bounced or complained is subscribed again.",
+        help_text="Contacts who never subscribed or have not confirmed yet become subscribed, except those "
+        "the file says unsubscribed, bounced, complained, never subscribed or did not confirm. Nobody "
+        "who unsubscribed, bounced or complained is subscribed again.",
     )
     consent = forms.CharField(
         label="How did they agree to receive marketing emails?",

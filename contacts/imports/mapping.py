@@ -1,20 +1,30 @@
 """What each column of an import becomes: the email, the name (or a first and a last name, joined),
-tags, a custom field, or nothing. A mapping is a list with one target per column.
+tags, the person's consent (a status, an unsubscribe reason, its dates and IP address: see
+contacts.imports.statuses), a custom field, or nothing. A mapping is a list with one target per column.
 
-The exports of Kajabi, Mailchimp, ConvertKit (Kit), Ghost and Substack are recognised by their headers:
-their columns need no changes, and their bookkeeping columns (ids, dates, ratings, their own
-subscription flags: SPEC §2 lets only "Subscribe to marketing emails" change a status) are not
-imported. In any file, the usual spellings of email, name and tags are recognised; every other named
-column becomes a custom field.
+The exports of Kajabi, Mailchimp, ConvertKit (Kit), Ghost, Substack and CreatorHub itself are
+recognised by their headers: each of their columns is mapped as that platform means it, their status
+columns included, and their bookkeeping columns (ids, ratings, geodata) are not imported. In any file,
+the usual spellings of email, name and tags are recognised, and so is a consent column, by its header
+and its values (a column of words such as "unsubscribed" or "cleaned" is a status column whatever its
+header); every other named column becomes a custom field.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from contacts.imports import statuses
 from contacts.imports.errors import ContactImportError
 from contacts.serializers import MAX_CUSTOM_FIELDS
 
 EMAIL, NAME, FIRST_NAME, LAST_NAME, TAGS, SKIP = "email", "name", "first_name", "last_name", "tags", "skip"
+STATUS, UNSUBSCRIBED, REASON = "status", "unsubscribed", "unsubscribe_reason"
+SUBSCRIBED_AT, UNSUBSCRIBED_AT, BOUNCED_AT, CONSENT_IP = (
+    "subscribed_at",
+    "unsubscribed_at",
+    "bounced_at",
+    "consent_ip",
+)
 FIELD = "field:"  # "field:city" is the custom field "city"
 LABELS = {
     EMAIL: "Email",
@@ -22,10 +32,22 @@ LABELS = {
     FIRST_NAME: "First name",
     LAST_NAME: "Last name",
     TAGS: "Tags",
+    STATUS: "Subscription status",
+    UNSUBSCRIBED: "Unsubscribed (yes or no)",
+    REASON: "Unsubscribe reason",
+    SUBSCRIBED_AT: "Date subscribed",
+    UNSUBSCRIBED_AT: "Date unsubscribed",
+    BOUNCED_AT: "Date bounced (cleaned)",
+    CONSENT_IP: "IP address of the consent",
     SKIP: "Not imported",
 }
-ONE_COLUMN_EACH = (EMAIL, NAME, FIRST_NAME, LAST_NAME)
+CONSENT_TARGETS = (STATUS, UNSUBSCRIBED, REASON, SUBSCRIBED_AT, UNSUBSCRIBED_AT, BOUNCED_AT, CONSENT_IP)
+# Targets that several columns may have: tags are joined; of several dates or IP addresses of the
+# consent (Mailchimp's opt-in and confirmation), the last one filled counts.
+MANY_COLUMNS = (TAGS, SKIP, SUBSCRIBED_AT, CONSENT_IP)
 FIELD_KEY_MAX = 64
+LABELLED = re.compile(r"\s*\([a-z0-9_]+\)$")  # Kajabi's "Phone Number (phone_number)"
+SAMPLE_ROWS = 50  # rows read to recognise columns by their values
 
 # Headers, simplified (lower case, words only), of the columns that are not custom fields.
 ALIASES = {
@@ -37,76 +59,199 @@ ALIASES = {
     **dict.fromkeys(["last name", "lastname", "last", "surname", "family name", "lname"], LAST_NAME),
     **dict.fromkeys(["tags", "tag", "labels", "label"], TAGS),
 }
+# Consent columns, by header; each is taken only when the file's first values read as its target's.
+CONSENT_ALIASES = {
+    **dict.fromkeys(
+        [
+            "status",
+            "subscription status",
+            "subscriber status",
+            "member status",
+            "email status",
+            "marketing status",
+            "email marketing status",
+            "newsletter status",
+            "subscribed",
+            "is subscribed",
+            "subscribed to emails",
+            "email subscribed",
+            "newsletter",
+            "accepts marketing",
+            "accepts email marketing",
+            "email opt in",
+            "marketing emails",
+            "marketing consent",
+        ],
+        STATUS,
+    ),
+    **dict.fromkeys(
+        ["unsubscribed", "is unsubscribed", "email disabled", "emails disabled", "do not email", "opted out"],
+        UNSUBSCRIBED,
+    ),
+    **dict.fromkeys(
+        ["unsubscribe reason", "unsub reason", "unsubscribed reason", "reason unsubscribed"], REASON
+    ),
+    **dict.fromkeys(
+        [
+            "subscribed at",
+            "subscribed on",
+            "date subscribed",
+            "subscription date",
+            "opt in date",
+            "optin date",
+            "opt in time",
+            "optin time",
+            "confirm time",
+            "confirmed at",
+            "consent date",
+        ],
+        SUBSCRIBED_AT,
+    ),
+    **dict.fromkeys(
+        ["unsubscribed at", "unsubscribed on", "date unsubscribed", "unsubscribe date", "unsub time"],
+        UNSUBSCRIBED_AT,
+    ),
+    **dict.fromkeys(["bounced at", "date bounced", "bounce date", "cleaned at", "clean time"], BOUNCED_AT),
+    **dict.fromkeys(["consent ip", "optin ip", "opt in ip", "confirm ip", "signup ip"], CONSENT_IP),
+}
+VALUE_READERS = {
+    STATUS: statuses.read_status,
+    UNSUBSCRIBED: statuses.read_unsubscribed,
+    SUBSCRIBED_AT: statuses.read_time,
+    UNSUBSCRIBED_AT: statuses.read_time,
+    BOUNCED_AT: statuses.read_time,
+    CONSENT_IP: statuses.read_ip,
+}
 
 
 @dataclass(frozen=True)
 class Exporter:
     name: str
     signature: frozenset[str]  # headers (lower case) that its exports always have
-    skip: frozenset[str] = frozenset()  # its bookkeeping columns
+    columns: dict[str, str] = field(default_factory=dict)  # header (lower case) → target, where not usual
+    labelled_keys: bool = False  # custom fields named "Label (key)": the field is the label's
 
 
-MAILCHIMP_BOOKKEEPING = (
-    "member_rating",
-    "optin_time",
-    "optin_ip",
-    "confirm_time",
-    "confirm_ip",
-    "last_changed",
-    "latitude",
-    "longitude",
-    "gmtoff",
-    "dstoff",
-    "timezone",
-    "cc",
-    "region",
-    "leid",
-    "euid",
-    "unsub_time",
-    "unsub_campaign_title",
-    "unsub_campaign_id",
-    "unsub_reason",
-    "unsub_reason_other",
-    "clean_time",
-    "clean_campaign_title",
-    "clean_campaign_id",
-)
-GHOST_BOOKKEEPING = (
-    "id",
-    "subscribed_to_emails",
-    "complimentary_plan",
-    "stripe_customer_id",
-    "created_at",
-    "deleted_at",
-    "tiers",
-)
-SUBSTACK_BOOKKEEPING = (
-    "active_subscription",
-    "expiry",
-    "email_disabled",
-    "created_at",
-    "first_payment_at",
-    "prefer_digests",
-)
+def _skip(*headers: str) -> dict[str, str]:
+    return dict.fromkeys(headers, SKIP)
+
+
 EXPORTERS = (
     Exporter(
-        "Mailchimp", frozenset({"email address", "member_rating", "leid"}), frozenset(MAILCHIMP_BOOKKEEPING)
+        "Mailchimp",
+        frozenset({"email address", "member_rating", "leid"}),
+        {
+            **_skip(
+                "member_rating",
+                "last_changed",
+                "latitude",
+                "longitude",
+                "gmtoff",
+                "dstoff",
+                "timezone",
+                "cc",
+                "region",
+                "leid",
+                "euid",
+                "unsub_campaign_title",
+                "unsub_campaign_id",
+                "unsub_reason_other",
+                "clean_campaign_title",
+                "clean_campaign_id",
+            ),
+            "optin_time": SUBSCRIBED_AT,
+            "optin_ip": CONSENT_IP,
+            "confirm_time": SUBSCRIBED_AT,
+            "confirm_ip": CONSENT_IP,
+            "unsub_time": UNSUBSCRIBED_AT,
+            "unsub_reason": REASON,
+            "clean_time": BOUNCED_AT,
+        },
     ),
     Exporter(
         "Ghost",
         frozenset({"email", "subscribed_to_emails", "stripe_customer_id"}),
-        frozenset(GHOST_BOOKKEEPING),
+        {
+            **_skip("id", "stripe_customer_id", "created_at", "deleted_at"),
+            "subscribed_to_emails": STATUS,
+            "tiers": TAGS,
+        },
     ),
-    Exporter("Substack", frozenset({"email", "active_subscription"}), frozenset(SUBSTACK_BOOKKEEPING)),
-    Exporter("ConvertKit", frozenset({"email_address", "first_name"}), frozenset({"state", "created_at"})),
+    Exporter(  # its full data export's email list
+        "Substack",
+        frozenset({"email", "active_subscription"}),
+        {
+            **_skip("expiry", "created_at", "first_payment_at", "prefer_digests"),
+            "email_disabled": UNSUBSCRIBED,
+        },
+    ),
+    Exporter(  # its paid subscribers (paid, comp, gift)
+        "Substack",
+        frozenset({"email", "email_disabled", "stripe_connected_customer_id"}),
+        {**_skip("expiry", "stripe_connected_customer_id"), "email_disabled": UNSUBSCRIBED},
+    ),
     Exporter(
-        "Kajabi", frozenset({"name", "first name", "last name", "email"}), frozenset({"id", "created at"})
+        "ConvertKit",
+        frozenset({"email_address", "first_name"}),
+        {"state": STATUS, "status": STATUS, "created_at": SUBSCRIBED_AT},
+    ),
+    Exporter(  # its contacts export carries no status: its unsubscribed contacts come as a list of their own
+        "Kajabi",
+        frozenset({"name", "first name", "last name", "email"}),
+        _skip(
+            "id",
+            "member id",
+            "external user id",
+            "created at",
+            "member created at",
+            "sign in count",
+            "last activity",
+            "last sign in at",
+            "first name (name)",
+            "email (email)",
+        ),
+        labelled_keys=True,
+    ),
+    Exporter(
+        "CreatorHub",
+        frozenset({"email", "subscription_status", "unsubscribe_reason", "is_customer"}),
+        {
+            **_skip("is_customer", "created_at", "last_activity_at"),
+            "subscription_status": STATUS,
+            "unsubscribe_reason": REASON,
+        },
     ),
 )
 
 
+MAILCHIMP_FILE = re.compile(  # subscribed_members_export_….csv, nonsubscribed_email_audience_export_….csv
+    r"(?<![a-z])(subscribed|unsubscribed|cleaned|nonsubscribed)_"
+    r"(?:members|email_audience|email_segment|segment)_export",
+    re.IGNORECASE,
+)
+MAILCHIMP_FILES = {
+    "nonsubscribed": statuses.NEVER,
+    "unsubscribed": statuses.OPTED_OUT,
+    "cleaned": statuses.BOUNCED,
+}
+
+
+def everyone_in(exporter: str, headers: list[str], filename: str) -> str:
+    """What a file says of everyone in it, where the kind of file tells (EveryoneInFile): Mailchimp's
+    unsubscribed and cleaned exports by their columns, and its nonsubscribed export by its name."""
+    if exporter != "Mailchimp":
+        return ""
+    lowered = {header.strip().lower() for header in headers}
+    if "clean_time" in lowered:
+        return statuses.BOUNCED
+    if "unsub_time" in lowered:
+        return statuses.OPTED_OUT
+    named = MAILCHIMP_FILE.search(filename)
+    return MAILCHIMP_FILES.get(named[1].lower(), "") if named else ""
+
+
 def simplify(header: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", header.lower()))
+    return statuses.words(header)
 
 
 def field_key(header: str) -> str:
@@ -125,25 +270,45 @@ def headers_for(first_row: list[str], *, has_header: bool) -> list[str]:
     return [f"Column {n}" for n in range(1, len(first_row) + 1)]
 
 
-def recognise(headers: list[str]) -> tuple[str, list[str]]:
-    """The export the headers come from ("" when none is known) and the mapping they suggest."""
+def recognise(headers: list[str], sample: list[list[str]]) -> tuple[str, list[str]]:
+    """The export the headers come from ("" when none is known) and the mapping they suggest, with the
+    first rows (`sample`) telling consent columns by their values."""
     lowered = [header.strip().lower() for header in headers]
     exporter = next((e for e in EXPORTERS if e.signature <= set(lowered)), None)
     targets, taken = [], set()
-    for header, low in zip(headers, lowered, strict=True):
-        alias = ALIASES.get(simplify(header))
-        key = field_key(header)
-        if exporter and low in exporter.skip:
-            target = SKIP
-        elif alias and (alias == TAGS or alias not in taken):
-            target = alias
-        elif key and FIELD + key not in taken:
-            target = FIELD + key
-        else:
-            target = SKIP
+    for n, (header, low) in enumerate(zip(headers, lowered, strict=True)):
+        values = [cells[n].strip() for cells in sample if len(cells) > n and cells[n].strip()]
+        known = exporter.columns.get(low) if exporter else None
+        named = LABELLED.sub("", header) if exporter and exporter.labelled_keys else header
+        key = field_key(named.removeprefix(FIELD))  # "field:city" is how our own export names one
+        for target in (known, _suggest(header, values), FIELD + key if key else None, SKIP):
+            if target and (target in MANY_COLUMNS or target not in taken):
+                break
         taken.add(target)
         targets.append(target)
     return (exporter.name if exporter else ""), targets
+
+
+def _suggest(header: str, values: list[str]) -> str | None:
+    """The usual meaning of a header; for consent, only when most of the first values read as that (a
+    "Status" of order numbers stays a custom field; a status column with a typo stays a status column,
+    and the typo is that row's error)."""
+    simple = simplify(header)
+    if alias := ALIASES.get(simple):
+        return alias
+    consent = CONSENT_ALIASES.get(simple)
+    if consent and (consent not in VALUE_READERS or _mostly(VALUE_READERS[consent], values)):
+        return consent
+    if _mostly(statuses.read_status, values) and any(
+        statuses.words(v) in statuses.EMAIL_WORDS for v in values
+    ):
+        return STATUS  # words that speak of email consent alone, under any header
+    return None
+
+
+def _mostly(reader, values: list[str]) -> bool:
+    """Whether at least half of the values read (or there are none to say otherwise)."""
+    return sum(reader(value) is not None for value in values) * 2 >= len(values)
 
 
 def recognise_values(width: int, sample: list[list[str]], is_email) -> list[str]:
@@ -170,8 +335,9 @@ def from_columns(headers: list[str], given: dict, *, defaults: list[str]) -> lis
 
 
 def clean(headers: list[str], targets: list) -> list[str]:
-    """The mapping, checked: one target per column, exactly one email column, at most one name, first
-    name and last name column, custom field names that are words and not used twice."""
+    """The mapping, checked: one target per column, exactly one email column, at most one column for
+    each target but tags, dates subscribed and consent IP addresses, custom field names that are words
+    and not used twice."""
     if not isinstance(targets, list) or len(targets) != len(headers):
         raise ContactImportError("Say what each column of the file becomes.", field="mapping")
     cleaned = []
@@ -193,7 +359,7 @@ def clean(headers: list[str], targets: list) -> list[str]:
         cleaned.append(target)
     if EMAIL not in cleaned:
         raise ContactImportError("Choose the column that holds the email addresses.", field="mapping")
-    for target in {t for t in cleaned if t != TAGS and t != SKIP}:
+    for target in {t for t in cleaned if t not in MANY_COLUMNS}:
         columns = [header for header, t in zip(headers, cleaned, strict=True) if t == target]
         if len(columns) > 1:
             raise ContactImportError(
@@ -210,6 +376,11 @@ def clean(headers: list[str], targets: list) -> list[str]:
     return cleaned
 
 
+def reads_consent(targets: list[str]) -> bool:
+    """Whether a mapping reads anything of the people's consent."""
+    return any(target in CONSENT_TARGETS for target in targets)
+
+
 def describe(target: str) -> str:
     """ "Email", "Custom field “city”" — for people."""
     if target.startswith(FIELD):
@@ -217,10 +388,12 @@ def describe(target: str) -> str:
     return LABELS[target]
 
 
-def choices_for(header: str) -> list[tuple[str, str]]:
-    """What a column may become, on the mapping page: the fixed targets and its own custom field."""
-    key = field_key(header)
-    choices = [(target, label) for target, label in LABELS.items() if target != SKIP]
+def choices_for(header: str) -> list:
+    """What a column may become, on the mapping page, in groups: the contact (with its own custom
+    field), their consent, or nothing."""
+    key = field_key(header.removeprefix(FIELD))
+    contact = [(target, LABELS[target]) for target in (EMAIL, NAME, FIRST_NAME, LAST_NAME, TAGS)]
     if key:
-        choices.append((FIELD + key, describe(FIELD + key)))
-    return [*choices, (SKIP, LABELS[SKIP])]
+        contact.append((FIELD + key, describe(FIELD + key)))
+    consent = [(target, LABELS[target]) for target in CONSENT_TARGETS]
+    return [("The contact", contact), ("Their consent to marketing email", consent), (SKIP, LABELS[SKIP])]

@@ -1,26 +1,32 @@
 """Writing an import's rows into the site's contacts, under SPEC §2's rules, in the caller's transaction.
 
 The rules, once: an import adds contacts (origin "import") and updates the names, custom fields and
-tags of those it finds by email (in any case; a new contact's email is stored as given); it raises a
-contact's status from never subscribed or pending to subscribed, with a consent event, only when
-"Subscribe to marketing emails" is ticked; it never resubscribes an unsubscribed contact and never
-lowers a subscribed one.
+tags of those it finds by email (in any case; a new contact's email is stored as given). Each row asks
+for a status (contacts.imports.statuses.target: what the file says of the person and whether
+"Subscribe to marketing emails" is ticked), and `statuses.status_after` decides what an existing
+contact becomes: a row saying the person left lowers them, "Subscribe" raises never subscribed and
+pending ones, nothing else changes a status. Every change writes a consent event with the file's own
+date, IP address and words where it has them.
 
 On PostgreSQL the rows are copied (COPY) into a temporary table and merged by one set-based statement,
-`INSERT … ON CONFLICT (site_id, lower(email)) DO UPDATE`, with the rules in SQL; consent events and
+`INSERT … ON CONFLICT (site_id, lower(email)) DO UPDATE`, with the rule in SQL; consent events and
 tags follow set-based. Elsewhere (SQLite, in development and tests) the ORM writes them in batches
-with the same rules, in Python. The tests check that both give the same rows.
+with the rule in Python. The tests check that both give the same rows.
 """
 
 import csv
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.db import connection
 from django.utils import timezone
 
-from contacts.imports.mapping import field_keys
+from contacts.imports import statuses
+from contacts.imports.mapping import field_keys, reads_consent
 from contacts.imports.rows import ContactRow, RowError
+from contacts.imports.statuses import LADDER, LEFT, NEVER, Status
 from contacts.models import (
     ConsentEvent,
     ConsentSource,
@@ -29,20 +35,20 @@ from contacts.models import (
     ContactTag,
     Import,
     ImportRowError,
-    SubscriptionStatus,
 )
-from contacts.services import tags_named
+from contacts.services import REASON_WEIGHT, tags_named
 from creatorhub.models import Site
 
-SUBSCRIBED, NEVER = SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.NEVER_SUBSCRIBED
-RAISED_BY_IMPORT = (NEVER, SubscriptionStatus.PENDING)  # the only statuses an import changes
 BATCH = 500
 CHUNK = 1 << 20
 TAGS_PER_CALL = 100  # contacts.services.tags_named takes at most this many names at once
-
-
-def status_after(current: str, *, subscribe: bool) -> str:
-    return SUBSCRIBED if subscribe and current in RAISED_BY_IMPORT else current
+# The statuses a contact may end an import with, in the order the figures list them.
+OUTCOMES = (
+    Status(statuses.SUBSCRIBED),
+    Status(statuses.PENDING),
+    Status(NEVER),
+    *(Status(LEFT, reason) for reason in sorted(REASON_WEIGHT, key=REASON_WEIGHT.get)),
+)
 
 
 def name_after(current: str, given: str) -> str:
@@ -51,6 +57,48 @@ def name_after(current: str, given: str) -> str:
 
 def fields_after(current: dict, given: dict) -> dict:
     return {**current, **given}
+
+
+class Tally:
+    """How many contacts an import creates and updates, per status they end with, and how many of those
+    change status; with `samples`, the first few rows of each (for the check step)."""
+
+    def __init__(self, samples: int = 0):
+        self.created, self.updated, self.changed = Counter(), Counter(), Counter()
+        self.samples, self.examples = samples, {}
+
+    def count(self, after: Status, *, created: bool, changed: bool, row: ContactRow | None = None) -> None:
+        """One contact."""
+        self.add(after, created=int(created), updated=int(not created), changed=int(changed))
+        if row is not None and len(examples := self.examples.setdefault(after, [])) < self.samples:
+            examples.append(row)
+
+    def add(self, after: Status, *, created: int, updated: int, changed: int) -> None:
+        self.created[after] += created
+        self.updated[after] += updated
+        self.changed[after] += changed
+
+    @property
+    def total_created(self) -> int:
+        return sum(self.created.values())
+
+    @property
+    def total_updated(self) -> int:
+        return sum(self.updated.values())
+
+    def figures(self) -> list[dict]:
+        """One entry per status (Import.outcome, the API's `outcome`)."""
+        return [
+            {
+                "status": status.status,
+                "reason": status.reason,
+                "label": statuses.label(*status),
+                "created": self.created[status],
+                "updated": self.updated[status],
+                "status_changed": self.changed[status],
+            }
+            for status in OUTCOMES
+        ]
 
 
 class Spool:
@@ -84,11 +132,22 @@ class Spool:
 
 def spool_row(spool: Spool, row: ContactRow, field_keys: list[str]) -> None:
     """In the column order of the staging table (`import_rows`): the tags joined by commas (a tag has
-    none), then one column per custom field, empty when the row leaves it alone. (JSON would be
-    simpler, and would cost more than reading the row.)"""
-    fields = row.fields
+    none), the status asked for and its evidence, then one column per custom field, empty when the row
+    leaves it alone. (JSON would be simpler, and would cost more than reading the row.)"""
+    fields, consent = row.fields, row.consent
     spool.write(
-        (row.row, row.email, row.name, ",".join(row.tags), *(fields.get(key, "") for key in field_keys))
+        (
+            row.row,
+            row.email,
+            row.name,
+            ",".join(row.tags),
+            consent.status,
+            consent.reason or "",
+            row.stated_at.isoformat() if row.stated_at else "",
+            row.ip or "",
+            row.note,
+            *(fields.get(key, "") for key in field_keys),
+        )
     )
 
 
@@ -96,9 +155,9 @@ def spool_error(spool: Spool, error: RowError) -> None:
     spool.write((error.row, error.column[:200], error.message[:300]))
 
 
-def merge(site: Site, *, imp: Import, rows: Spool, errors: Spool, tag_names: set[str]) -> tuple[int, int]:
-    """Writes the rows and the row errors; returns how many contacts were created and updated. Call it
-    inside a transaction: if anything fails, nothing of the import is written."""
+def merge(site: Site, *, imp: Import, rows: Spool, errors: Spool, tag_names: set[str]) -> Tally:
+    """Writes the rows and the row errors; returns what became of the contacts. Call it inside a
+    transaction: if anything fails, nothing of the import is written."""
     tags = {}
     names = sorted({*tag_names, *imp.tags}, key=str.lower)
     for start in range(0, len(names), TAGS_PER_CALL):
@@ -107,38 +166,77 @@ def merge(site: Site, *, imp: Import, rows: Spool, errors: Spool, tag_names: set
     return merge_rows(site, imp=imp, rows=rows, errors=errors, tags=tags, now=timezone.now())
 
 
+def changes_status(imp: Import) -> bool:
+    """Whether the import may change anyone's status: "Subscribe" is ticked, or the file says something
+    of the people's consent."""
+    return imp.subscribe or bool(imp.everyone) or reads_consent(imp.mapping)
+
+
 # -- PostgreSQL: COPY, then one merge ------------------------------------------------------------------
 
-STAGING = "CREATE TEMP TABLE import_rows (row_no integer, email text, name text, tags text{fields})"
-RAISABLE = """
-CREATE TEMP TABLE import_raised AS
-SELECT c.id, c.subscription_status
+STAGING = """
+CREATE TEMP TABLE import_rows (row_no integer, email text, name text, tags text, status text, reason text,
+    stated_at timestamptz, ip inet, note text{fields})
+"""
+# The contacts whose status a row may change, locked, with their status before (`status_after` in SQL:
+# a row asking for unsubscribed may lower anyone; one asking for pending or subscribed, those below).
+BEFORE = """
+CREATE TEMP TABLE import_before AS
+SELECT c.id, c.subscription_status, c.unsubscribe_reason
 FROM contacts_contact c JOIN import_rows r ON lower(c.email) = lower(r.email)
-WHERE c.site_id = %(site)s AND c.subscription_status = ANY(%(raised)s)
+WHERE c.site_id = %(site)s AND (
+    r.status = %(left)s
+    OR array_position(%(ladder)s::text[], r.status)
+        > array_position(%(ladder)s::text[], c.subscription_status)
+)
 FOR UPDATE OF c
 """
 MERGE = """
 INSERT INTO contacts_contact AS c (site_id, email, name, fields, subscription_status, unsubscribe_reason,
     status_changed_at, is_customer, origin, created_at, updated_at, member_password)
-SELECT %(site)s, r.email, r.name, {fields}, %(new_status)s, NULL, %(now)s, false, %(origin)s, %(now)s,
+SELECT %(site)s, r.email, r.name, {fields}, r.status, r.reason, %(now)s, false, %(origin)s, %(now)s,
     %(now)s, ''
 FROM import_rows r ORDER BY lower(r.email)  -- the unique index's order: a tenth faster at a million rows
 ON CONFLICT (site_id, lower(email)) DO UPDATE SET
     name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
     fields = c.fields || EXCLUDED.fields,
     subscription_status = {status},
+    unsubscribe_reason = {reason},
     status_changed_at = {status_changed_at},
     updated_at = %(now)s
-RETURNING c.id, lower(c.email) AS email_key, c.xmax = 0 AS created
+RETURNING c.id, lower(c.email) AS email_key, c.xmax = 0 AS created, c.subscription_status AS status,
+    c.unsubscribe_reason AS reason
 """
-RAISE = "CASE WHEN c.subscription_status = ANY(%(raised)s) THEN {then} ELSE {otherwise} END"
+# `statuses.status_after`, with EXCLUDED (the row's new-contact values) as what the row asks for.
+STATUS_AFTER = """CASE
+    WHEN EXCLUDED.subscription_status = %(left)s THEN EXCLUDED.subscription_status
+    WHEN array_position(%(ladder)s::text[], EXCLUDED.subscription_status)
+        > array_position(%(ladder)s::text[], c.subscription_status) THEN EXCLUDED.subscription_status
+    ELSE c.subscription_status END"""
+REASON_AFTER = """CASE
+    WHEN EXCLUDED.subscription_status <> %(left)s THEN c.unsubscribe_reason
+    WHEN c.subscription_status = %(left)s AND array_position(%(weights)s::text[], c.unsubscribe_reason)
+        >= array_position(%(weights)s::text[], EXCLUDED.unsubscribe_reason) THEN c.unsubscribe_reason
+    ELSE EXCLUDED.unsubscribe_reason END"""
+CHANGED = f"({STATUS_AFTER}, {REASON_AFTER}) IS DISTINCT FROM (c.subscription_status, c.unsubscribe_reason)"
+# A status changed: a new contact that is not "never subscribed", or one whose status before differs.
+STATUS_CHANGED = """(m.created AND m.status <> %(never)s) OR (b.id IS NOT NULL
+    AND (b.subscription_status, b.unsubscribe_reason) IS DISTINCT FROM (m.status, m.reason))"""
 CONSENT_EVENTS = """
-INSERT INTO contacts_consentevent (site_id, contact_id, occurred_at, from_status, from_reason, to_status,
-    to_reason, source, note, actor_user_id, actor_api_key_id, form_id, ip, user_agent)
-SELECT %(site)s, m.id, %(now)s, COALESCE(b.subscription_status, %(never)s), NULL, %(subscribed)s, NULL,
-    %(source)s, %(note)s, %(user)s, %(api_key)s, NULL, NULL, ''
-FROM import_merged m LEFT JOIN import_raised b ON b.id = m.id
-WHERE m.created OR b.id IS NOT NULL
+INSERT INTO contacts_consentevent (site_id, contact_id, occurred_at, original_at, from_status, from_reason,
+    to_status, to_reason, source, note, actor_user_id, actor_api_key_id, form_id, ip, user_agent)
+SELECT %(site)s, m.id, %(now)s, r.stated_at, COALESCE(b.subscription_status, %(never)s),
+    b.unsubscribe_reason, m.status, m.reason, %(source)s, COALESCE(NULLIF(r.note, ''), %(note)s),
+    %(user)s, %(api_key)s, NULL, r.ip, ''
+FROM import_merged m JOIN import_rows r ON lower(r.email) = m.email_key
+LEFT JOIN import_before b ON b.id = m.id
+WHERE {changed}
+"""
+OUTCOME = """
+SELECT m.status, m.reason, count(*) FILTER (WHERE m.created), count(*) FILTER (WHERE NOT m.created),
+    count(*) FILTER (WHERE {changed})
+FROM {merged} m {before}
+GROUP BY m.status, m.reason
 """
 CONTACT_TAGS = """
 INSERT INTO contacts_contacttag (site_id, contact_id, tag_id, created_at)
@@ -154,36 +252,36 @@ SELECT %(site)s, %(import)s, row_no, column_name, message FROM import_errors
 """
 
 
-def merge_sql(*, subscribe: bool, keep: bool, fields: int) -> str:
-    """The merge, with the status rule when "Subscribe" is ticked; its rows kept in `import_merged`
-    (`keep`), or only counted. A row's custom fields are the staging columns f0… that it fills."""
-    status, status_changed_at = "c.subscription_status", "c.status_changed_at"
-    if subscribe:
-        status = RAISE.format(then="%(subscribed)s", otherwise=status)
-        status_changed_at = RAISE.format(then="%(now)s", otherwise=status_changed_at)
+def merge_sql(*, consents: bool, keep: bool, fields: int) -> str:
+    """The merge, with the status rule when the import may change statuses (`consents`); its rows kept
+    in `import_merged` (`keep`), or only counted. A row's custom fields are the staging columns f0… that
+    it fills."""
+    status, reason, status_changed_at = "c.subscription_status", "c.unsubscribe_reason", "c.status_changed_at"
+    if consents:
+        status, reason = STATUS_AFTER, REASON_AFTER
+        status_changed_at = f"CASE WHEN {CHANGED} THEN %(now)s ELSE c.status_changed_at END"
     given = ", ".join(f"r.f{n}" for n in range(fields))
     fields_sql = (
         f"jsonb_strip_nulls(jsonb_object(%(field_keys)s::text[], ARRAY[{given}]))" if fields else "'{}'"
     )
-    merge = MERGE.format(status=status, status_changed_at=status_changed_at, fields=fields_sql)
+    merge = MERGE.format(status=status, reason=reason, status_changed_at=status_changed_at, fields=fields_sql)
     then = (
         "INSERT INTO import_merged SELECT * FROM merged"
         if keep
-        else "SELECT count(*) FILTER (WHERE created), count(*) FROM merged"
+        else OUTCOME.format(changed="false", merged="merged", before="")
     )
     return f"WITH merged AS ({merge}) {then}"
 
 
-def merge_with_copy(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
-    subscribe = imp.subscribe
+def merge_with_copy(site, *, imp, rows, errors, tags, now) -> Tally:
     params = {
         "site": site.pk,
         "now": now,
         "origin": ContactOrigin.IMPORT,
-        "new_status": status_after(NEVER, subscribe=subscribe),
-        "raised": list(RAISED_BY_IMPORT),
+        "left": LEFT,
         "never": NEVER,
-        "subscribed": SUBSCRIBED,
+        "ladder": list(LADDER),
+        "weights": sorted(REASON_WEIGHT, key=REASON_WEIGHT.get),
         "source": ConsentSource.IMPORT,
         "note": imp.consent,
         "user": imp.created_by_id,
@@ -192,27 +290,35 @@ def merge_with_copy(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
         "field_keys": field_keys(imp.mapping),
         "import": imp.pk,
     }
-    keep = bool(subscribe or tags)  # the merged ids, for consent events and tags
+    consents = changes_status(imp)
+    keep = bool(consents or tags)  # the merged ids, for consent events and tags
     temporary = ["import_rows"]
+    tally = Tally()
     with connection.cursor() as cursor:
         cursor.execute(
             STAGING.format(fields="".join(f", f{n} text" for n in range(len(params["field_keys"]))))
         )
         copy_spool(cursor, "COPY import_rows FROM STDIN (FORMAT csv, FORCE_NOT_NULL (name))", rows)
-        if subscribe:
-            cursor.execute(RAISABLE, params)
-            temporary.append("import_raised")
+        if consents:
+            cursor.execute(BEFORE, params)
+            temporary.append("import_before")
         if keep:
-            cursor.execute("CREATE TEMP TABLE import_merged (id bigint, email_key text, created boolean)")
+            cursor.execute(
+                "CREATE TEMP TABLE import_merged (id bigint, email_key text, created boolean, status text,"
+                " reason text)"
+            )
             temporary.append("import_merged")
-        cursor.execute(merge_sql(subscribe=subscribe, keep=keep, fields=len(params["field_keys"])), params)
-        if subscribe:
-            cursor.execute(CONSENT_EVENTS, params)
+        cursor.execute(merge_sql(consents=consents, keep=keep, fields=len(params["field_keys"])), params)
+        if consents:
+            cursor.execute(CONSENT_EVENTS.format(changed=STATUS_CHANGED), params)
         if tags:
             cursor.execute(CONTACT_TAGS, params)
         if keep:
-            cursor.execute("SELECT count(*) FILTER (WHERE created), count(*) FROM import_merged")
-        created, merged = cursor.fetchone()
+            before = "LEFT JOIN import_before b ON b.id = m.id" if consents else ""
+            changed = STATUS_CHANGED if consents else "false"
+            cursor.execute(OUTCOME.format(changed=changed, merged="import_merged", before=before), params)
+        for status, reason, created, updated, changed in cursor.fetchall():
+            tally.add(Status(status, reason), created=created, updated=updated, changed=changed)
         if errors.count:  # through a temporary table: row-level security refuses COPY into its tables
             cursor.execute("CREATE TEMP TABLE import_errors (row_no integer, column_name text, message text)")
             temporary.append("import_errors")
@@ -221,7 +327,7 @@ def merge_with_copy(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
             )
             cursor.execute(ROW_ERRORS, params)
         cursor.execute(f"DROP TABLE {', '.join(temporary)}")  # the caller's transaction may go on
-    return created, merged - created
+    return tally
 
 
 def copy_spool(cursor, sql: str, spool: Spool) -> None:
@@ -233,19 +339,33 @@ def copy_spool(cursor, sql: str, spool: Spool) -> None:
 # -- Elsewhere: the ORM, in batches ---------------------------------------------------------------------
 
 
-def merge_in_batches(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
+def spooled_rows(rows: Spool, keys: list[str]) -> Iterator[ContactRow]:
+    """The rows as `spool_row` wrote them."""
+    for number, email, name, row_tags, status, reason, stated_at, ip, note, *values in rows.lines():
+        yield ContactRow(
+            int(number),
+            email,
+            name,
+            {key: value for key, value in zip(keys, values, strict=True) if value},
+            row_tags.split(",") if row_tags else [],
+            Status(status, reason or None),
+            datetime.fromisoformat(stated_at) if stated_at else None,
+            ip or None,
+            note,
+        )
+
+
+def merge_in_batches(site, *, imp, rows, errors, tags, now) -> Tally:
     import_tags = [tags[name.lower()] for name in imp.tags]
-    created = updated = 0
+    tally = Tally()
     batch = []
-    keys = field_keys(imp.mapping)
-    for number, email, name, row_tags, *values in rows.lines():
-        fields = {key: value for key, value in zip(keys, values, strict=True) if value}
-        batch.append(ContactRow(int(number), email, name, fields, row_tags.split(",") if row_tags else []))
+    for row in spooled_rows(rows, field_keys(imp.mapping)):
+        batch.append(row)
         if len(batch) == BATCH:
-            created, updated = _merge_batch(site, imp, batch, tags, import_tags, now, created, updated)
+            _merge_batch(site, imp, batch, tags, import_tags, now, tally)
             batch = []
     if batch:
-        created, updated = _merge_batch(site, imp, batch, tags, import_tags, now, created, updated)
+        _merge_batch(site, imp, batch, tags, import_tags, now, tally)
     ImportRowError.objects.bulk_create(
         (
             ImportRowError(site=site, contact_import=imp, row=int(row), column=column, message=message)
@@ -253,10 +373,10 @@ def merge_in_batches(site, *, imp, rows, errors, tags, now) -> tuple[int, int]:
         ),
         batch_size=BATCH,
     )
-    return created, updated
+    return tally
 
 
-def _merge_batch(site, imp, batch, tags, import_tags, now, created, updated) -> tuple[int, int]:
+def _merge_batch(site, imp, batch, tags, import_tags, now, tally: Tally) -> None:
     found = {
         contact.email.lower(): contact
         for contact in Contact.objects.select_for_update().filter(
@@ -272,42 +392,51 @@ def _merge_batch(site, imp, batch, tags, import_tags, now, created, updated) -> 
                 email=row.email,
                 name=row.name,
                 fields=row.fields,
-                subscription_status=status_after(NEVER, subscribe=imp.subscribe),
+                subscription_status=row.consent.status,
+                unsubscribe_reason=row.consent.reason,
                 status_changed_at=now,
                 origin=ContactOrigin.IMPORT,
                 created_at=now,
             )
             new.append(contact)
-            before = NEVER
+            before = Status(NEVER)
         else:
-            before = contact.subscription_status
+            before = Status(contact.subscription_status, contact.unsubscribe_reason)
+            after = statuses.status_after(before, row.consent)
             contact.name = name_after(contact.name, row.name)
             contact.fields = fields_after(contact.fields, row.fields)
-            contact.subscription_status = status_after(before, subscribe=imp.subscribe)
-            if contact.subscription_status != before:
+            contact.subscription_status, contact.unsubscribe_reason = after
+            if after != before:
                 contact.status_changed_at = now
             contact.updated_at = now
             changed.append(contact)
-        if contact.subscription_status != before:
-            events.append((contact, before))
+        after = Status(contact.subscription_status, contact.unsubscribe_reason)
+        if after != before:
+            events.append((contact, before, row))
+        tally.count(after, created=contact in new, changed=after != before)
         pairs.append((row, contact))
     Contact.objects.bulk_create(new)
     Contact.objects.bulk_update(
-        changed, ["name", "fields", "subscription_status", "status_changed_at", "updated_at"]
+        changed,
+        ["name", "fields", "subscription_status", "unsubscribe_reason", "status_changed_at", "updated_at"],
     )
     ConsentEvent.objects.bulk_create(
         ConsentEvent(
             site=site,
             contact=contact,
             occurred_at=now,
-            from_status=before,
+            original_at=row.stated_at,
+            from_status=before.status,
+            from_reason=before.reason,
             to_status=contact.subscription_status,
+            to_reason=contact.unsubscribe_reason,
             source=ConsentSource.IMPORT,
-            note=imp.consent,
+            note=row.note or imp.consent,
             actor_user_id=imp.created_by_id,
             actor_api_key_id=imp.created_by_api_key_id,
+            ip=row.ip,
         )
-        for contact, before in events
+        for contact, before, row in events
     )
     ContactTag.objects.bulk_create(
         (
@@ -317,4 +446,3 @@ def _merge_batch(site, imp, batch, tags, import_tags, now, created, updated) -> 
         ),
         ignore_conflicts=True,
     )
-    return created + len(new), updated + len(changed)

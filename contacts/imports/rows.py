@@ -4,14 +4,33 @@ whole: nothing of it is half-imported."""
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_email
 
-from contacts.imports.mapping import EMAIL, FIELD, FIRST_NAME, LAST_NAME, NAME, TAGS
+from contacts.imports import statuses
+from contacts.imports.mapping import (
+    BOUNCED_AT,
+    CONSENT_IP,
+    CONSENT_TARGETS,
+    EMAIL,
+    FIELD,
+    FIRST_NAME,
+    LAST_NAME,
+    NAME,
+    REASON,
+    STATUS,
+    SUBSCRIBED_AT,
+    TAGS,
+    UNSUBSCRIBED,
+    UNSUBSCRIBED_AT,
+    reads_consent,
+)
 from contacts.imports.reading import DAMAGED, Record
+from contacts.imports.statuses import BOUNCED, LEFT, Status
 from contacts.models import Contact, Tag
 from contacts.services import MAX_TAGS_PER_CALL
 
@@ -51,6 +70,10 @@ class ContactRow:
     name: str
     fields: dict
     tags: list[str]
+    consent: Status  # what the row asks for (contacts.imports.statuses.target)
+    stated_at: datetime | None = None  # when the file says the person agreed, or left
+    ip: str | None = None  # where the file says they agreed from
+    note: str = ""  # the file's own words, when it says they left
 
 
 class RowError(NamedTuple):
@@ -59,13 +82,39 @@ class RowError(NamedTuple):
     message: str
 
 
-class RowReader:
-    """Reads the records of one file with one mapping. It remembers the emails it has kept, so that a
-    later row with the same email, in any case, is reported with the row that was kept, and the first
-    spelling of each tag, so that "VIP" and "vip" are one tag."""
+LEFT_PHRASES = {
+    statuses.MANUAL: "unsubscribed by its team",
+    statuses.OPTED_OUT: "unsubscribed",
+    statuses.BOUNCED: "bounced (cleaned)",
+    statuses.COMPLAINED: "marked as spam",
+}
 
-    def __init__(self, headers: list[str], mapping: list[str], *, encoding_label: str):
+
+class RowReader:
+    """Reads the records of one file with one mapping, for an import with or without "Subscribe to
+    marketing emails" (`subscribe`). It remembers the emails it has kept, so that a later row with the
+    same email, in any case, is reported with the row that was kept, and the first spelling of each tag,
+    so that "VIP" and "vip" are one tag. `everyone` is what the file says of everyone in it
+    (Import.everyone); `origin` names the file in consent events ("Mailchimp")."""
+
+    def __init__(
+        self,
+        headers: list[str],
+        mapping: list[str],
+        *,
+        encoding_label: str,
+        subscribe: bool = False,
+        everyone: str = "",
+        origin: str = "The file",
+    ):
         self.headers, self.width, self.encoding_label = headers, len(headers), encoding_label
+        self.subscribe, self.origin = subscribe, origin
+        self.everyone = statuses.EVERYONE.get(everyone)  # what the file says of everyone in it
+        self.reads_consent = bool(self.everyone) or reads_consent(mapping)
+        self.consent = statuses.target(statuses.NOTHING_SAID, subscribe=subscribe)  # without consent columns
+        self.consent_columns = {
+            target: [i for i, t in enumerate(mapping) if t == target] for target in CONSENT_TARGETS
+        }
         self.email = mapping.index(EMAIL)
         single = {
             target: mapping.index(target) for target in (NAME, FIRST_NAME, LAST_NAME) if target in mapping
@@ -113,6 +162,9 @@ class RowReader:
                 problems.append(self._error(row, i, f"Longer than {FIELD_VALUE_MAX:,} characters."))
             elif value:
                 fields[key] = value
+        consent = (
+            self._consent(row, cells, problems) if self.reads_consent else (self.consent, None, None, "")
+        )
         if problems:
             return problems
         key = email.lower()
@@ -123,7 +175,72 @@ class RowReader:
                     row, self.email, f"{email} is also on row {kept}: row {kept} was imported, not this one."
                 )
             ]
-        return ContactRow(row, email, name, fields, tags)
+        return ContactRow(row, email, name, fields, tags, *consent)
+
+    def _consent(self, row, cells, problems) -> tuple[Status, datetime | None, str | None, str]:
+        """What the row asks for, when the file says it happened, from what address, and the file's words
+        when it says the person left."""
+        columns = self.consent_columns
+        said, reason, reason_text = [self.everyone] if self.everyone else [], None, ""
+        for i in columns[STATUS]:
+            if (value := cells[i].strip()) and (status := statuses.read_status(value)) is None:
+                problems.append(
+                    self._error(
+                        row, i, f"“{value[:100]}” is not a subscription status: use {statuses.KNOWN}."
+                    )
+                )
+            elif value:
+                said.append(status)
+        for i in columns[UNSUBSCRIBED]:
+            if (value := cells[i].strip()) and (status := statuses.read_unsubscribed(value)) is None:
+                problems.append(self._error(row, i, f"“{value[:100]}” is neither yes nor no."))
+            elif value:
+                said.append(status)
+        left_at = self._time(row, cells, columns[UNSUBSCRIBED_AT], problems)
+        bounced_at = self._time(row, cells, columns[BOUNCED_AT], problems)
+        if left_at:
+            said.append(statuses.NO)
+        if bounced_at:
+            said.append(Status(LEFT, BOUNCED))
+        for i in columns[REASON]:
+            if reason_text := " ".join(cells[i].split()):
+                reason = statuses.read_reason(reason_text)
+        subscribed_at = self._time(row, cells, columns[SUBSCRIBED_AT], problems)
+        ip = None
+        for i in columns[CONSENT_IP]:
+            if (value := cells[i].strip()) and (read := statuses.read_ip(value)) is None:
+                problems.append(self._error(row, i, f"“{value[:100]}” is not an IP address."))
+            elif value:
+                ip = read
+        stated = statuses.combine(said, reason=reason, reason_given=bool(reason_text))
+        asked = statuses.target(stated, subscribe=self.subscribe)
+        if asked.status != LEFT:
+            return asked, subscribed_at, ip, ""
+        note = f"{self.origin}: {LEFT_PHRASES[asked.reason]}"
+        if reason_text and statuses.words(reason_text) not in statuses.REASON_WORDS:
+            note += f" — “{reason_text}”"
+        return (
+            asked,
+            (bounced_at if asked.reason == BOUNCED else None) or left_at or bounced_at,
+            None,
+            note[:300],
+        )
+
+    def _time(self, row, cells, columns, problems) -> datetime | None:
+        """The last date filled in these columns (None if none)."""
+        moment = None
+        for i in columns:
+            if (value := cells[i].strip()) and (read := statuses.read_time(value)) is None:
+                problems.append(
+                    self._error(
+                        row,
+                        i,
+                        f"“{value[:100]}” is not a date: write it as 2024-11-02 or 2024-11-02 18:22:11.",
+                    )
+                )
+            elif value:
+                moment = read
+        return moment
 
     def _name(self, cells) -> str:
         """The name column, else the first and last names joined; spaces tidied."""

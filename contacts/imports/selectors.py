@@ -1,15 +1,39 @@
-"""Reads of contact imports: the preview of a draft's first rows, and the error report."""
+"""Reads of contact imports: the preview of a draft's first rows, the forecast of what it will do, and
+the error report."""
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contacts.imports import reading
+from contacts.imports.merge import Tally
 from contacts.imports.rows import ContactRow, RowError, RowReader
-from contacts.models import Import
+from contacts.imports.statuses import NEVER, Status, label, status_after
+from contacts.models import Contact, Import
 from creatorhub.tenancy import site_scope
 
 PREVIEW_ROWS = 10
+SAMPLES = 5  # rows shown of each status in the forecast
+LOOKUP_BATCH = 5000  # emails looked up at once
+
+
+def row_reader(contact_import: Import, targets: list[str]) -> RowReader:
+    """The reader of an import's rows with a mapping (its own, or one being checked)."""
+    return RowReader(
+        contact_import.headers,
+        targets,
+        encoding_label=reading.ENCODINGS[contact_import.encoding],
+        subscribe=contact_import.subscribe,
+        everyone=contact_import.everyone,
+        origin=contact_import.exporter or f"The file “{contact_import.filename}”",
+    )
+
+
+def _records(contact_import: Import, file) -> Iterator[reading.Record]:
+    records = reading.records(file, encoding=contact_import.encoding, delimiter=contact_import.delimiter)
+    if contact_import.has_header:
+        next(records, None)
+    return records
 
 
 @dataclass(frozen=True)
@@ -18,19 +42,19 @@ class PreviewRow:
     contact: ContactRow | None
     problems: list[RowError]
 
+    @property
+    def consent_label(self) -> str:
+        """The status a new contact made from the row gets."""
+        return label(*self.contact.consent) if self.contact else ""
+
 
 def preview(contact_import: Import, *, targets: list[str], size: int = PREVIEW_ROWS) -> list[PreviewRow]:
     """The first rows of the file read with `targets` (a mapping already checked), each with the contact
     it gives or its problems, as the import will see them."""
-    reader = RowReader(
-        contact_import.headers, targets, encoding_label=reading.ENCODINGS[contact_import.encoding]
-    )
+    reader = row_reader(contact_import, targets)
     shown = []
     with contact_import.file.open("rb") as file:
-        records = reading.records(file, encoding=contact_import.encoding, delimiter=contact_import.delimiter)
-        if contact_import.has_header:
-            next(records, None)
-        for record in records:
+        for record in _records(contact_import, file):
             read = reader.read(record)
             if read is None:
                 continue
@@ -41,6 +65,66 @@ def preview(contact_import: Import, *, targets: list[str], size: int = PREVIEW_R
             if len(shown) == size:
                 break
     return shown
+
+
+@dataclass
+class Forecast:
+    """What an import will do: per status, the contacts it creates and updates (with the first rows of
+    each), and the rows it skips (with the first of them)."""
+
+    tally: Tally = field(default_factory=lambda: Tally(samples=SAMPLES))
+    total: int = 0
+    skipped: int = 0
+    skipped_rows: list[PreviewRow] = field(default_factory=list)
+
+    def lines(self) -> list[dict]:
+        """The statuses that some row ends with, with their figures and sample rows, for the page."""
+        return [
+            {**figures, "examples": self.tally.examples.get(Status(figures["status"], figures["reason"]), [])}
+            for figures in self.tally.figures()
+            if figures["created"] or figures["updated"]
+        ]
+
+
+def forecast(contact_import: Import, *, targets: list[str]) -> Forecast:
+    """What importing the file with `targets` (a mapping already checked) would do, before anything is
+    written: the file read as the import reads it, and the same rule applied to the site's contacts as
+    they are now (a contact changed meanwhile may come out otherwise)."""
+    reader, outlook, batch = row_reader(contact_import, targets), Forecast(), []
+    with contact_import.file.open("rb") as file:
+        for record in _records(contact_import, file):
+            read = reader.read(record)
+            if read is None:
+                continue
+            outlook.total += 1
+            if isinstance(read, list):
+                outlook.skipped += 1
+                if len(outlook.skipped_rows) < SAMPLES:
+                    outlook.skipped_rows.append(PreviewRow(record.row, None, read))
+                continue
+            batch.append(read)
+            if len(batch) == LOOKUP_BATCH:
+                _foresee(batch, outlook.tally)
+                batch = []
+    if batch:
+        _foresee(batch, outlook.tally)
+    return outlook
+
+
+def _foresee(batch: list[ContactRow], tally: Tally) -> None:
+    found = {
+        email.lower(): Status(status, reason)
+        for email, status, reason in Contact.objects.filter(
+            email__lower__in=[row.email.lower() for row in batch]
+        ).values_list("email", "subscription_status", "unsubscribe_reason")
+    }
+    for row in batch:
+        before = found.get(row.email.lower())
+        if before is None:
+            tally.count(row.consent, created=True, changed=row.consent.status != NEVER, row=row)
+        else:
+            after = status_after(before, row.consent)
+            tally.count(after, created=False, changed=after != before, row=row)
 
 
 class _Echo:

@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from contacts.imports.mapping import describe
-from contacts.models import Import
+from contacts.models import EveryoneInFile, Import
 from creatorhub.api.serializers import StrictSerializer
 
 ERRORS_SHOWN = 100
@@ -27,6 +27,14 @@ class ImportInput(StrictSerializer):
         default="",
         help_text="Required with `subscribe`: how the people in the file agreed to marketing email.",
     )
+    everyone = serializers.ChoiceField(
+        choices=EveryoneInFile.choices,
+        required=False,
+        default="",
+        help_text="What the file says of everyone in it: a list of people who never subscribed, "
+        "unsubscribed (opted_out, manual), bounced or complained. Mailchimp's unsubscribed, cleaned and "
+        "nonsubscribed exports are recognised by themselves.",
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=2000),
         required=False,
@@ -36,8 +44,11 @@ class ImportInput(StrictSerializer):
     mapping = serializers.JSONField(
         required=False,
         help_text='What columns become, by column name: {"E-post": "email", "Telefon": "field:phone", '
-        '"Notes": "skip"}; targets: email, name, first_name, last_name, tags, field:<name>, skip. '
-        "Columns not named keep what their header suggests.",
+        '"Estado": "status", "Notes": "skip"}; targets: email, name, first_name, last_name, tags, '
+        "status (subscribed, pending, never subscribed, unsubscribed, bounced, cleaned, complained, or "
+        "yes/no), unsubscribed (yes/no), unsubscribe_reason, subscribed_at, unsubscribed_at, bounced_at "
+        "(a date there marks the row unsubscribed or bounced), consent_ip, field:<name>, skip. "
+        "Columns not named keep what their header (and, for consent, their values) suggests.",
     )
 
     def validate_tags(self, value) -> list[str]:
@@ -72,6 +83,11 @@ class ImportSerializer(serializers.ModelSerializer):
     mapping = serializers.SerializerMethodField(help_text="What each column became, in file order.")
     error_report = serializers.SerializerMethodField(help_text="Every row not imported, as CSV.")
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    outcome = serializers.JSONField(
+        read_only=True,
+        help_text="Once done, per status the contacts ended with (`status`, `reason`, `label`): how many "
+        "were `created`, `updated`, and how many of those had their status changed (`status_changed`).",
+    )
 
     class Meta:
         model = Import
@@ -87,11 +103,13 @@ class ImportSerializer(serializers.ModelSerializer):
             "mapping",
             "subscribe",
             "consent",
+            "everyone",
             "tags",
             "total",
             "created",
             "updated",
             "skipped",
+            "outcome",
             "progress",
             "failure",
             "error_report",

@@ -14,7 +14,8 @@ from contacts.errors import ContactError
 from contacts.imports import mapping, merge, reading
 from contacts.imports.errors import ContactImportError
 from contacts.imports.rows import RowReader, is_email
-from contacts.models import Import, ImportStatus
+from contacts.imports.selectors import row_reader
+from contacts.models import EveryoneInFile, Import, ImportStatus
 from contacts.services import clean_tag_names
 from creatorhub import audit
 from creatorhub.models import ApiKey, AuditAction, Site, User
@@ -22,7 +23,6 @@ from creatorhub.tasks import NOT_STARTED, start_after_commit
 from creatorhub.tenancy import ensure_same_site, site_scope
 
 PASTED = "Pasted text"
-SAMPLE_ROWS = 20  # rows read to recognise the email column of a file without a header
 PROGRESS_EVERY = 10_000  # rows
 
 
@@ -49,6 +49,7 @@ def upload_import(
     text: str = "",
     subscribe: bool = False,
     consent: str = "",
+    everyone: str = "",
     tags=(),
     mapping_given: dict | list | None = None,
     by: Importer = SYSTEM,
@@ -56,7 +57,9 @@ def upload_import(
     """Keeps the file and reads what it needs to be checked: its encoding, delimiter, header and the
     mapping its headers suggest (or `mapping_given`, checked now). The import is a draft until started.
 
-    "Subscribe to marketing emails" needs a statement of how the people in the file agreed (`consent`)."""
+    "Subscribe to marketing emails" needs a statement of how the people in the file agreed (`consent`).
+    `everyone` is what the file says of everyone in it (EveryoneInFile); where the kind of file tells
+    (Mailchimp's unsubscribed, cleaned and nonsubscribed exports), it is read from the file."""
     if (file is None) == (not text):
         raise ContactImportError("Upload a CSV file, or paste its text.", field="file")
     if file is None:
@@ -66,6 +69,12 @@ def upload_import(
             f"The file has {megabytes(file.size)}; an import takes up to "
             f"{megabytes(settings.IMPORT_MAX_BYTES)}. Split it into smaller files.",
             field="file",
+        )
+    if everyone not in EveryoneInFile.values:
+        raise ContactImportError(
+            "What the file says of everyone in it is one of "
+            f"{', '.join(filter(None, EveryoneInFile.values))}, or nothing.",
+            field="everyone",
         )
     consent = consent.strip()
     if subscribe and not consent:
@@ -79,19 +88,21 @@ def upload_import(
     layout = reading.sniff(file)
     has_header = not any(is_email(cell.strip()) for cell in layout.first_row)
     headers = mapping.headers_for(layout.first_row, has_header=has_header)
+    sample = _sample(file, layout, has_header=has_header)
     if has_header:
-        exporter, targets = mapping.recognise(headers)
+        exporter, targets = mapping.recognise(headers, sample)
     else:
-        exporter, targets = "", mapping.recognise_values(len(headers), _sample(file, layout), is_email)
+        exporter, targets = "", mapping.recognise_values(len(headers), sample, is_email)
     if mapping_given is not None:
         if isinstance(mapping_given, dict):
             mapping_given = mapping.from_columns(headers, mapping_given, defaults=targets)
         targets = mapping.clean(headers, mapping_given)
+    filename = (getattr(file, "name", "") or PASTED)[:255]
     file.seek(0)
     return Import.objects.create(
         site=site,
         file=File(file, name=f"{uuid.uuid4().hex}.csv"),
-        filename=(getattr(file, "name", "") or PASTED)[:255],
+        filename=filename,
         size=file.size,
         encoding=layout.encoding,
         delimiter=layout.delimiter,
@@ -101,18 +112,23 @@ def upload_import(
         exporter=exporter,
         subscribe=subscribe,
         consent=consent if subscribe else "",
+        everyone=everyone or mapping.everyone_in(exporter, headers, filename),
         tags=tags,
         created_by=by.user,
         created_by_api_key=by.api_key,
     )
 
 
-def _sample(file, layout) -> list[list[str]]:
+def _sample(file, layout, *, has_header: bool) -> list[list[str]]:
+    """The first rows after the header, to recognise columns by their values."""
     sample = []
-    for record in reading.records(file, encoding=layout.encoding, delimiter=layout.delimiter):
+    records = reading.records(file, encoding=layout.encoding, delimiter=layout.delimiter)
+    if has_header:
+        next(records, None)
+    for record in records:
         if record.cells:
             sample.append(record.cells)
-        if len(sample) == SAMPLE_ROWS:
+        if len(sample) == mapping.SAMPLE_ROWS:
             break
     return sample
 
@@ -170,11 +186,12 @@ def run_import(site: Site, *, contact_import: Import) -> Import:
         with merge.Spool() as rows, merge.Spool() as errors:
             reader = _read(imp, rows, errors)
             with transaction.atomic():
-                created, updated = merge.merge(
+                tally = merge.merge(
                     site, imp=imp, rows=rows, errors=errors, tag_names=set(reader.tag_names.values())
                 )
                 imp.status, imp.progress, imp.finished_at = ImportStatus.DONE, 100, timezone.now()
-                imp.created_count, imp.updated_count = created, updated
+                imp.created_count, imp.updated_count = tally.total_created, tally.total_updated
+                imp.outcome = tally.figures()
                 imp.save()
                 segments.contacts_changed(site, at_once=True)
     except Exception as error:
@@ -191,7 +208,7 @@ def run_import(site: Site, *, contact_import: Import) -> Import:
 def _read(imp: Import, rows: merge.Spool, errors: merge.Spool) -> RowReader:
     """Reads the file into the spools, counting rows and skips; the progress is the share of the file
     read, saved every PROGRESS_EVERY rows."""
-    reader = RowReader(imp.headers, imp.mapping, encoding_label=reading.ENCODINGS[imp.encoding])
+    reader = row_reader(imp, imp.mapping)
     keys = mapping.field_keys(imp.mapping)
     imp.total = imp.skipped_count = 0
     with imp.file.open("rb") as file:

@@ -73,6 +73,7 @@ class ImportCreateView(SitePageMixin, TemplateView):
                     text=data["text"] if not data["file"] else "",
                     subscribe=data["subscribe"],
                     consent=data["consent"],
+                    everyone=data["everyone"],
                     tags=data["tags"],
                     by=services.Importer(user=request.user),
                 )
@@ -107,6 +108,7 @@ class ImportPage(SitePageMixin, TemplateView):
             imp=imp,
             polling=imp.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
             errors=list(imp.row_errors.order_by("row", "id")[:ERRORS_SHOWN]),
+            outcome_lines=[line for line in imp.outcome if line["created"] or line["updated"]],
             **_describe(imp),
         )
         response = self.render_to_response(context)
@@ -120,6 +122,7 @@ class ImportPage(SitePageMixin, TemplateView):
             imp=imp,
             form=form,
             preview=selectors.preview(imp, targets=targets) if targets else None,
+            forecast=selectors.forecast(imp, targets=targets) if targets else None,
             **_describe(imp),
         )
         return self.render_to_response(context, status=status)

@@ -1,12 +1,27 @@
 """Helpers of the import tests: run an import of some CSV text through the services, as the job does."""
 
+from pathlib import Path
+
 from django_scopes import scope
 
 from contacts.imports.services import SYSTEM, run_import, start_import, upload_import
 from contacts.models import Contact
 
+EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 
-def run_text(site, text, *, subscribe=False, consent="", tags=(), mapping=None, by=SYSTEM):
+
+def run_text(
+    site,
+    text,
+    *,
+    subscribe=False,
+    consent="",
+    tags=(),
+    mapping=None,
+    by=SYSTEM,
+    filename="contacts.csv",
+    everyone="",
+):
     """Uploads `text` (str, or bytes for an encoding test) as a file, starts and runs the import."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -14,15 +29,21 @@ def run_text(site, text, *, subscribe=False, consent="", tags=(), mapping=None, 
     with scope(site=site):
         imp = upload_import(
             site,
-            file=SimpleUploadedFile("contacts.csv", data, content_type="text/csv"),
+            file=SimpleUploadedFile(filename, data, content_type="text/csv"),
             subscribe=subscribe,
             consent=consent,
+            everyone=everyone,
             tags=tags,
             mapping_given=mapping,
             by=by,
         )
         start_import(site, contact_import=imp, queue=False)
         return run_import(site, contact_import=imp)
+
+
+def run_export_file(site, name, **options):
+    """Imports one of the platforms' export files of fixtures/exports/ under its own name."""
+    return run_text(site, (EXPORTS / name).read_bytes(), filename=name, **options)
 
 
 def contact(site, email):

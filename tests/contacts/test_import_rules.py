@@ -9,7 +9,7 @@ from django.db import connection
 from django_scopes import scope
 
 from contacts import services
-from contacts.imports import merge
+from contacts.imports import merge, statuses
 from contacts.imports.services import Importer
 from contacts.models import ConsentEvent, ConsentSource, Contact, SubscriptionStatus
 from contacts.services import Consent
@@ -246,11 +246,17 @@ def test_the_copy_merge_and_the_orm_batches_give_the_same_rows(site):
     ]
 
 
-def test_the_status_rule_raises_never_subscribed_and_pending_only():
-    for status in SubscriptionStatus.values:
-        expected = "subscribed" if status in ("never_subscribed", "pending") else status
-        assert merge.status_after(status, subscribe=True) == expected
-        assert merge.status_after(status, subscribe=False) == status
+@pytest.mark.parametrize("status", SubscriptionStatus.values)
+def test_without_a_status_in_the_file_the_rule_raises_never_subscribed_and_pending_only(status):
+    reason = "opted_out" if status == "unsubscribed" else None
+    raised = statuses.status_after(
+        statuses.Status(status, reason), statuses.target(statuses.NOTHING_SAID, subscribe=True)
+    )
+    assert raised == (("subscribed", None) if status in ("never_subscribed", "pending") else (status, reason))
+    kept = statuses.status_after(
+        statuses.Status(status, reason), statuses.target(statuses.NOTHING_SAID, subscribe=False)
+    )
+    assert kept == (status, reason)
 
 
 @pytest.mark.postgres
