@@ -411,7 +411,8 @@ class Import(SiteOwned):
     outcome = models.JSONField(
         default=list,
         blank=True,
-        help_text="Per status the contacts ended with: how many were created, updated, and changed status.",
+        help_text="Per status the contacts ended with: how many were created and updated, and how many of "
+        "those updated changed status.",
     )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file read.")
     failure = models.TextField(blank=True, help_text="Why the job stopped, when it failed.")

@@ -60,8 +60,8 @@ def fields_after(current: dict, given: dict) -> dict:
 
 
 class Tally:
-    """How many contacts an import creates and updates, per status they end with, and how many of those
-    change status; with `samples`, the first few rows of each (for the check step)."""
+    """How many contacts an import creates and updates, per status they end with, and how many of the
+    existing ones change status; with `samples`, the first few rows of each (for the check step)."""
 
     def __init__(self, samples: int = 0):
         self.created, self.updated, self.changed = Counter(), Counter(), Counter()
@@ -69,7 +69,7 @@ class Tally:
 
     def count(self, after: Status, *, created: bool, changed: bool, row: ContactRow | None = None) -> None:
         """One contact."""
-        self.add(after, created=int(created), updated=int(not created), changed=int(changed))
+        self.add(after, created=int(created), updated=int(not created), changed=int(changed and not created))
         if row is not None and len(examples := self.examples.setdefault(after, [])) < self.samples:
             examples.append(row)
 
@@ -219,9 +219,11 @@ REASON_AFTER = """CASE
         >= array_position(%(weights)s::text[], EXCLUDED.unsubscribe_reason) THEN c.unsubscribe_reason
     ELSE EXCLUDED.unsubscribe_reason END"""
 CHANGED = f"({STATUS_AFTER}, {REASON_AFTER}) IS DISTINCT FROM (c.subscription_status, c.unsubscribe_reason)"
-# A status changed: a new contact that is not "never subscribed", or one whose status before differs.
-STATUS_CHANGED = """(m.created AND m.status <> %(never)s) OR (b.id IS NOT NULL
-    AND (b.subscription_status, b.unsubscribe_reason) IS DISTINCT FROM (m.status, m.reason))"""
+# An existing contact whose status changed; with a new contact that is not "never subscribed", a
+# consent event.
+STATUS_CHANGED = """b.id IS NOT NULL
+    AND (b.subscription_status, b.unsubscribe_reason) IS DISTINCT FROM (m.status, m.reason)"""
+NEW_STATUS = f"(m.created AND m.status <> %(never)s) OR ({STATUS_CHANGED})"
 CONSENT_EVENTS = """
 INSERT INTO contacts_consentevent (site_id, contact_id, occurred_at, original_at, from_status, from_reason,
     to_status, to_reason, source, note, actor_user_id, actor_api_key_id, form_id, ip, user_agent)
@@ -310,7 +312,7 @@ def merge_with_copy(site, *, imp, rows, errors, tags, now) -> Tally:
             temporary.append("import_merged")
         cursor.execute(merge_sql(consents=consents, keep=keep, fields=len(params["field_keys"])), params)
         if consents:
-            cursor.execute(CONSENT_EVENTS.format(changed=STATUS_CHANGED), params)
+            cursor.execute(CONSENT_EVENTS.format(changed=NEW_STATUS), params)
         if tags:
             cursor.execute(CONTACT_TAGS, params)
         if keep:

@@ -86,7 +86,8 @@ class ImportSerializer(serializers.ModelSerializer):
     outcome = serializers.JSONField(
         read_only=True,
         help_text="Once done, per status the contacts ended with (`status`, `reason`, `label`): how many "
-        "were `created`, `updated`, and how many of those had their status changed (`status_changed`).",
+        "were `created`, `updated`, and how many of the updated ones had their status changed "
+        "(`status_changed`).",
     )
 
     class Meta:
