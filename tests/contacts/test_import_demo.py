@@ -14,7 +14,7 @@ from tests.factories import ContactFactory
 TEAM = Consent(source=ConsentSource.TEAM, note="Signed up at the workshop")
 
 
-def test_the_demo_import_is_done_with_skipped_rows_and_follows_the_rules(site, owner):
+def test_the_demo_imports_are_done_with_skipped_rows_and_follow_the_rules(site, owner):
     maya = ContactFactory(site=site, email="maya.fernandes@example.org", name="Maya Fernandes")
     arjun = ContactFactory(site=site, email="arjun.patel@example.org", name="Arjun Patel")
     with scope(site=site):
@@ -24,13 +24,22 @@ def test_the_demo_import_is_done_with_skipped_rows_and_follows_the_rules(site, o
     out = StringIO()
     demo.seed(site, owner=owner, stdout=out)
     with scope(site=site):
-        imp = Import.objects.get()
-    assert (imp.status, imp.exporter, imp.created_by) == ("done", "Mailchimp", owner)
-    assert (imp.total, imp.created_count, imp.updated_count, imp.skipped_count) == (8, 3, 2, 3)
-    assert [row for row, _, _ in errors_of(imp)] == [6, 8, 9]
+        subscribed, unsubscribed, cleaned = Import.objects.order_by("id")
+    assert (subscribed.status, subscribed.exporter, subscribed.created_by) == ("done", "Mailchimp", owner)
+    assert (subscribed.total, subscribed.created_count, subscribed.updated_count) == (8, 3, 2)
+    assert [row for row, _, _ in errors_of(subscribed)] == [6, 8, 9]
     assert "3 created, 2 updated, 3 skipped" in out.getvalue()
     assert contact(site, "arjun.patel@example.org").unsubscribe_reason == "opted_out"
     assert contact(site, "maya.fernandes@example.org").subscription_status == "subscribed"
     ines = contact(site, "ines.costa@example.org")
     assert (ines.name, ines.subscription_status) == ("Inês Costa", "subscribed")
     assert sorted(tag.name for tag in ines.tags.all()) == ["Mailchimp", "Morning", "Retreat 2024"]
+
+    assert (unsubscribed.everyone, cleaned.everyone) == ("opted_out", "bounced")
+    tom, yuki = contact(site, "tom.becker@example.org"), contact(site, "yuki.tanaka@example.org")
+    assert (tom.subscription_status, tom.unsubscribe_reason) == ("unsubscribed", "opted_out")
+    assert (yuki.subscription_status, yuki.unsubscribe_reason) == ("unsubscribed", "bounced")
+    assert contact(site, "leah.cohen@example.org").unsubscribe_reason == "manual"
+    with scope(site=site):
+        left = tom.consent_events.latest("id")
+    assert (left.from_status, left.original_at.isoformat()) == ("subscribed", "2024-09-14T08:12:00+00:00")
