@@ -320,3 +320,29 @@ def test_the_copy_merge_and_the_orm_batches_treat_every_status_alike(site, subsc
     changed = sum(line["status_changed"] for line in figures)  # existing contacts: brand-new is created
     assert len(events) == changed + 1 == len(changed_now) > 10
     assert ("brand-new@example.com", "unsubscribed", "bounced") in contacts
+
+
+@pytest.mark.postgres
+def test_a_file_with_statuses_merges_under_row_level_security_as_the_app_role(site):
+    """The status rule's statements (the locked contacts before, the merge, the consent events with
+    their dates and addresses) run as the application's role, bound by row-level security."""
+    from django.conf import settings
+    from django.db import connection
+
+    from creatorhub import rls
+
+    role = settings.DATABASE_APP_ROLE or "creatorhub_app"
+    text = every_pair_file(site)
+    assert rls.prepare_app_role(connection, role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
+    imp = run_text(site, text, subscribe=True, consent="Old list")
+    assert imp.status == "done", imp.failure
+    assert state(site, "brand-new@example.com") == ("unsubscribed", "bounced")
+    assert state(site, "c0-4@example.com") == ("unsubscribed", "opted_out")  # subscribed, lowered
+    with scope(site=site):
+        lowered = ConsentEvent.objects.filter(contact__email="c0-4@example.com", source="import").get()
+    assert (lowered.note, lowered.original_at) == (
+        "The file “contacts.csv”: unsubscribed — “I moved away”",
+        datetime(2023, 4, 5, 6, 7, 8, tzinfo=UTC),
+    )
