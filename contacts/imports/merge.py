@@ -67,9 +67,15 @@ class Tally:
         self.created, self.updated, self.changed = Counter(), Counter(), Counter()
         self.samples, self.examples = samples, {}
 
-    def count(self, after: Status, *, created: bool, changed: bool, row: ContactRow | None = None) -> None:
-        """One contact."""
-        self.add(after, created=int(created), updated=int(not created), changed=int(changed and not created))
+    def count(self, after: Status, *, before: Status | None, row: ContactRow | None = None) -> None:
+        """One contact: new (`before` is None), or existing with its status before."""
+        created = before is None
+        self.add(
+            after,
+            created=int(created),
+            updated=int(not created),
+            changed=int(not created and after != before),
+        )
         if row is not None and len(examples := self.examples.setdefault(after, [])) < self.samples:
             examples.append(row)
 
@@ -385,7 +391,7 @@ def _merge_batch(site, imp, batch, tags, import_tags, now, tally: Tally) -> None
             email__lower__in=[r.email.lower() for r in batch]
         )
     }
-    new, events, changed, pairs = [], [], [], []
+    new, existing, events, pairs = [], [], [], []
     for row in batch:
         contact = found.get(row.email.lower())
         if contact is None:
@@ -401,7 +407,7 @@ def _merge_batch(site, imp, batch, tags, import_tags, now, tally: Tally) -> None
                 created_at=now,
             )
             new.append(contact)
-            before = Status(NEVER)
+            before = None
         else:
             before = Status(contact.subscription_status, contact.unsubscribe_reason)
             after = statuses.status_after(before, row.consent)
@@ -411,15 +417,15 @@ def _merge_batch(site, imp, batch, tags, import_tags, now, tally: Tally) -> None
             if after != before:
                 contact.status_changed_at = now
             contact.updated_at = now
-            changed.append(contact)
+            existing.append(contact)
         after = Status(contact.subscription_status, contact.unsubscribe_reason)
-        if after != before:
-            events.append((contact, before, row))
-        tally.count(after, created=contact in new, changed=after != before)
+        if after != (before or Status(NEVER)):
+            events.append((contact, before or Status(NEVER), row))
+        tally.count(after, before=before)
         pairs.append((row, contact))
     Contact.objects.bulk_create(new)
     Contact.objects.bulk_update(
-        changed,
+        existing,
         ["name", "fields", "subscription_status", "unsubscribe_reason", "status_changed_at", "updated_at"],
     )
     ConsentEvent.objects.bulk_create(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from contacts.imports import reading
 from contacts.imports.merge import Tally
 from contacts.imports.rows import ContactRow, RowError, RowReader
-from contacts.imports.statuses import NEVER, Status, label, status_after
+from contacts.imports.statuses import Status, label, status_after
 from contacts.models import Contact, Import
 from creatorhub.tenancy import site_scope
 
@@ -120,11 +120,8 @@ def _foresee(batch: list[ContactRow], tally: Tally) -> None:
     }
     for row in batch:
         before = found.get(row.email.lower())
-        if before is None:
-            tally.count(row.consent, created=True, changed=row.consent.status != NEVER, row=row)
-        else:
-            after = status_after(before, row.consent)
-            tally.count(after, created=False, changed=after != before, row=row)
+        after = row.consent if before is None else status_after(before, row.consent)
+        tally.count(after, before=before, row=row)
 
 
 class _Echo:

@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from contacts.imports.mapping import describe
-from contacts.models import EveryoneInFile, Import
+from contacts.models import EveryoneInFile, Import, SubscriptionStatus, UnsubscribeReason
 from creatorhub.api.serializers import StrictSerializer
 
 ERRORS_SHOWN = 100
@@ -72,6 +72,17 @@ class ImportInput(StrictSerializer):
         return data
 
 
+class OutcomeSerializer(serializers.Serializer):
+    """What an import did to the contacts that end with one status."""
+
+    status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
+    reason = serializers.ChoiceField(choices=UnsubscribeReason.choices, allow_null=True)
+    label = serializers.CharField(help_text="The status in words: “Unsubscribed: hard bounce”.")
+    created = serializers.IntegerField(help_text="New contacts.")
+    updated = serializers.IntegerField(help_text="Existing contacts.")
+    status_changed = serializers.IntegerField(help_text="Existing contacts whose status the import changed.")
+
+
 class ImportSerializer(serializers.ModelSerializer):
     """SPEC §8's import: `status`, `total`, `created`, `updated`, `skipped`, `progress` (percent of the
     file read), and on the single import the first errors (row, column, message) with the report."""
@@ -83,11 +94,11 @@ class ImportSerializer(serializers.ModelSerializer):
     mapping = serializers.SerializerMethodField(help_text="What each column became, in file order.")
     error_report = serializers.SerializerMethodField(help_text="Every row not imported, as CSV.")
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
-    outcome = serializers.JSONField(
+    outcome = OutcomeSerializer(
+        many=True,
         read_only=True,
-        help_text="Once done, per status the contacts ended with (`status`, `reason`, `label`): how many "
-        "were `created`, `updated`, and how many of the updated ones had their status changed "
-        "(`status_changed`).",
+        help_text="Once done, one entry per status the contacts may end with: how many were created and "
+        "updated, and how many of the updated ones had their status changed.",
     )
 
     class Meta:

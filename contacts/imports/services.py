@@ -155,7 +155,13 @@ def start_import(
         AuditAction.IMPORT_STARTED,
         target=imp,
         target_label=f"Import of {imp.filename}",
-        changes={"file": imp.filename, "size": imp.size, "subscribe": imp.subscribe, "tags": imp.tags},
+        changes={
+            "file": imp.filename,
+            "size": imp.size,
+            "subscribe": imp.subscribe,
+            "everyone": imp.everyone,
+            "tags": imp.tags,
+        },
     )
     if queue:
         start_after_commit(
