@@ -217,7 +217,7 @@ class RowReader:
         if asked.status != LEFT:
             return asked, subscribed_at, ip, ""
         note = f"{self.origin}: {LEFT_PHRASES[asked.reason]}"
-        if reason_text and statuses.words(reason_text) not in statuses.REASON_WORDS:
+        if reason_text and not statuses.names_a_reason(reason_text):
             note += f" — “{reason_text}”"
         return (
             asked,

@@ -20,6 +20,7 @@ Then one rule decides, `status_after`, which the merge also writes in SQL (conta
 import ipaddress
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from contacts.models import SubscriptionStatus, UnsubscribeReason
@@ -121,12 +122,14 @@ def words(value: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", value.lower()))
 
 
+@lru_cache(maxsize=4096)  # a column holds a few values a million times
 def read_status(value: str) -> Status | None:
     """The status a cell of a status column states (NOTHING_SAID when empty); None when unknown."""
     key = words(value)
     return STATUS_WORDS.get(key) if key else NOTHING_SAID
 
 
+@lru_cache(maxsize=4096)
 def read_unsubscribed(value: str) -> Status | None:
     """A cell of a yes / no "unsubscribed" column: yes is an opt-out, no says nothing more."""
     key = words(value)
@@ -135,12 +138,18 @@ def read_unsubscribed(value: str) -> Status | None:
     return NOTHING_SAID if not key or key in NO_WORDS else None
 
 
+@lru_cache(maxsize=4096)
 def read_reason(value: str) -> str | None:
     """The unsubscribe reason a text names, or None."""
     key = words(value)
     if key in REASON_WORDS:
         return REASON_WORDS[key]
     return next((reason for phrase, reason in REASON_PHRASES if phrase in key.split()), None)
+
+
+def names_a_reason(value: str) -> bool:
+    """Whether a text is one of our reasons' names (not a person's own words)."""
+    return words(value) in REASON_WORDS
 
 
 # What a whole file may say of everyone in it (Import.everyone): Mailchimp's unsubscribed, cleaned and
@@ -206,6 +215,8 @@ def combine(said: list[Status], *, reason: str | None, reason_given: bool) -> St
     column: any statement that the person left wins, with the weightiest reason named (a reason
     column names the reason of a plain "unsubscribed", and a filled one says by itself that they
     left); else the most cautious of the others (never subscribed, then pending, then subscribed)."""
+    if len(said) == 1 and not reason_given:
+        return said[0]
     leaving = [s for s in said if s.status == UNSUBSCRIBED]
     if leaving or reason_given:
         named = [s for s in leaving if s.reason != OPTED_OUT]
