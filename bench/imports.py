@@ -83,9 +83,9 @@ def run(Result) -> list:
                 _empty(app_site)
                 ticked = ', "Subscribe" ticked' if subscribe else ""
                 print(
-                    f"  ({ROWS:,} rows with a status column{ticked}, {size_mb:.1f} MB of CSV: app {app:.1f} s,"
-                    f" floor {floor:.1f} s; the check step before it {ROWS / check:,.0f} rows/s in "
-                    f"{check:.1f} s)"
+                    f"  ({ROWS:,} rows with a status column{ticked}, {size_mb:.1f} MB of CSV: "
+                    f"app {app:.1f} s, floor {floor:.1f} s; the check step before it "
+                    f"{ROWS / check:,.0f} rows/s in {check:.1f} s)"
                 )
                 results.append(
                     Result(
