@@ -29,11 +29,16 @@ def row_reader(contact_import: Import, targets: list[str]) -> RowReader:
     )
 
 
-def _records(contact_import: Import, file) -> Iterator[reading.Record]:
+def read_rows(contact_import: Import, file, reader: RowReader) -> Iterator[tuple[int, ContactRow | list[RowError]]]:
+    """Each row of the file after its header, blank ones aside: its number, and the contact it gives or
+    its problems (RowError)."""
     records = reading.records(file, encoding=contact_import.encoding, delimiter=contact_import.delimiter)
     if contact_import.has_header:
         next(records, None)
-    return records
+    for record in records:
+        read = reader.read(record)
+        if read is not None:
+            yield record.row, read
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,8 @@ def preview(contact_import: Import, *, targets: list[str], size: int = PREVIEW_R
     reader = row_reader(contact_import, targets)
     shown = []
     with contact_import.file.open("rb") as file:
-        for record in _records(contact_import, file):
-            read = reader.read(record)
-            if read is None:
-                continue
-            if isinstance(read, list):
-                shown.append(PreviewRow(record.row, None, read))
-            else:
-                shown.append(PreviewRow(record.row, read, []))
+        for row, read in read_rows(contact_import, file, reader):
+            shown.append(PreviewRow(row, None, read) if isinstance(read, list) else PreviewRow(row, read, []))
             if len(shown) == size:
                 break
     return shown
@@ -92,15 +91,12 @@ def forecast(contact_import: Import, *, targets: list[str]) -> Forecast:
     they are now (a contact changed meanwhile may come out otherwise)."""
     reader, outlook, batch = row_reader(contact_import, targets), Forecast(), []
     with contact_import.file.open("rb") as file:
-        for record in _records(contact_import, file):
-            read = reader.read(record)
-            if read is None:
-                continue
+        for row, read in read_rows(contact_import, file, reader):
             outlook.total += 1
             if isinstance(read, list):
                 outlook.skipped += 1
                 if len(outlook.skipped_rows) < SAMPLES:
-                    outlook.skipped_rows.append(PreviewRow(record.row, None, read))
+                    outlook.skipped_rows.append(PreviewRow(row, None, read))
                 continue
             batch.append(read)
             if len(batch) == LOOKUP_BATCH:

@@ -14,7 +14,7 @@ from contacts.errors import ContactError
 from contacts.imports import mapping, merge, reading
 from contacts.imports.errors import ContactImportError
 from contacts.imports.rows import RowReader, is_email
-from contacts.imports.selectors import row_reader
+from contacts.imports.selectors import read_rows, row_reader
 from contacts.models import EveryoneInFile, Import, ImportStatus
 from contacts.services import clean_tag_names
 from creatorhub import audit
@@ -218,13 +218,7 @@ def _read(imp: Import, rows: merge.Spool, errors: merge.Spool) -> RowReader:
     keys = mapping.field_keys(imp.mapping)
     imp.total = imp.skipped_count = 0
     with imp.file.open("rb") as file:
-        records = reading.records(file, encoding=imp.encoding, delimiter=imp.delimiter)
-        if imp.has_header:
-            next(records, None)
-        for record in records:
-            read = reader.read(record)
-            if read is None:
-                continue
+        for _, read in read_rows(imp, file, reader):
             imp.total += 1
             if isinstance(read, list):
                 imp.skipped_count += 1

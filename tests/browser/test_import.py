@@ -81,7 +81,8 @@ def test_an_admin_imports_a_csv_with_bad_rows_and_gets_the_report(
     expect(result.locator("dt:has-text('Created') + dd")).to_have_text("2")
     expect(result.locator("dt:has-text('Updated') + dd")).to_have_text("1")
     expect(result.locator("dt:has-text('Skipped') + dd")).to_have_text("2")
-    expect(result.get_by_role("row")).to_have_count(3)  # the header and two skipped rows
+    errors = result.locator("table.errors")
+    expect(errors.get_by_role("row")).to_have_count(3)  # the header and two skipped rows
     assert_accessible(page)
 
     with page.expect_download() as download:

@@ -140,7 +140,7 @@ def test_starting_runs_the_import_and_shows_its_result_and_report(
     assert "<dt>Created</dt><dd>1</dd>" in text
     assert "<dt>Skipped</dt><dd>1</dd>" in text
     assert f'href="{page(site, f"{imp.pk}/errors.csv")}"' in text
-    assert "Subscribe: “Signed up on Mailchimp”" in text
+    assert "Yes: “Signed up on Mailchimp”" in text
     ana = contact(site, "ana@example.com")
     assert (ana.subscription_status, ana.fields, [t.name for t in ana.tags.all()]) == (
         "subscribed",

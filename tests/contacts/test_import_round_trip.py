@@ -6,18 +6,11 @@ from django_scopes import scope
 
 from contacts import exports
 from contacts.imports import services
+from contacts.imports.merge import OUTCOMES
 from contacts.models import Contact, ContactTag, SubscriptionStatus, Tag
 from tests.factories import SiteFactory
 
-STATUSES = [
-    ("subscribed", None),
-    ("pending", None),
-    ("never_subscribed", None),
-    ("unsubscribed", "manual"),
-    ("unsubscribed", "opted_out"),
-    ("unsubscribed", "bounced"),
-    ("unsubscribed", "complained"),
-]
+STATUSES = [tuple(status) for status in OUTCOMES]  # every status, with each reason
 PEOPLE = 3_500
 
 

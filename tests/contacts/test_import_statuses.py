@@ -11,20 +11,13 @@ from datetime import UTC, datetime
 import pytest
 from django_scopes import scope
 
+from contacts.imports.merge import OUTCOMES
 from contacts.imports.statuses import OPTED_OUT, Status, status_after, target
 from contacts.models import ConsentEvent, Contact
 from tests.contacts.importing import contact, errors_of, run_text
 from tests.contacts.test_import_rules import with_status
 
-EVERY_STATUS = [
-    ("subscribed", None),
-    ("pending", None),
-    ("never_subscribed", None),
-    ("unsubscribed", "manual"),
-    ("unsubscribed", "opted_out"),
-    ("unsubscribed", "bounced"),
-    ("unsubscribed", "complained"),
-]
+EVERY_STATUS = [tuple(status) for status in OUTCOMES]  # every status, with each reason
 
 
 def state(site, email):
