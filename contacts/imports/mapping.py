@@ -138,8 +138,8 @@ def _skip(*headers: str) -> dict[str, str]:
 
 EXPORTERS = (
     Exporter(
-        "Mailchimp",
-        frozenset({"email address", "member_rating", "leid"}),
+        "Mailchimp",  # its own columns are in English; the audience's fields are in its language
+        frozenset({"member_rating", "leid", "euid"}),
         {
             **_skip(
                 "member_rating",
@@ -270,9 +270,10 @@ def headers_for(first_row: list[str], *, has_header: bool) -> list[str]:
     return [f"Column {n}" for n in range(1, len(first_row) + 1)]
 
 
-def recognise(headers: list[str], sample: list[list[str]]) -> tuple[str, list[str]]:
+def recognise(headers: list[str], sample: list[list[str]], is_email) -> tuple[str, list[str]]:
     """The export the headers come from ("" when none is known) and the mapping they suggest, with the
-    first rows (`sample`) telling consent columns by their values."""
+    first rows (`sample`) telling consent columns by their values, and the email column when no header
+    names it (Mailchimp writes its column names in the audience's language)."""
     lowered = [header.strip().lower() for header in headers]
     exporter = next((e for e in EXPORTERS if e.signature <= set(lowered)), None)
     targets, taken = [], set()
@@ -286,6 +287,8 @@ def recognise(headers: list[str], sample: list[list[str]]) -> tuple[str, list[st
                 break
         taken.add(target)
         targets.append(target)
+    if EMAIL not in targets and EMAIL in (found := recognise_values(len(headers), sample, is_email)):
+        targets[found.index(EMAIL)] = EMAIL
     return (exporter.name if exporter else ""), targets
 
 

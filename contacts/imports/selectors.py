@@ -29,7 +29,9 @@ def row_reader(contact_import: Import, targets: list[str]) -> RowReader:
     )
 
 
-def read_rows(contact_import: Import, file, reader: RowReader) -> Iterator[tuple[int, ContactRow | list[RowError]]]:
+def read_rows(
+    contact_import: Import, file, reader: RowReader
+) -> Iterator[tuple[int, ContactRow | list[RowError]]]:
     """Each row of the file after its header, blank ones aside: its number, and the contact it gives or
     its problems (RowError)."""
     records = reading.records(file, encoding=contact_import.encoding, delimiter=contact_import.delimiter)

@@ -90,7 +90,7 @@ def upload_import(
     headers = mapping.headers_for(layout.first_row, has_header=has_header)
     sample = _sample(file, layout, has_header=has_header)
     if has_header:
-        exporter, targets = mapping.recognise(headers, sample)
+        exporter, targets = mapping.recognise(headers, sample, is_email)
     else:
         exporter, targets = "", mapping.recognise_values(len(headers), sample, is_email)
     if mapping_given is not None:

@@ -72,7 +72,7 @@ EMAIL_WORDS = {
     "marked as spam": Status(UNSUBSCRIBED, COMPLAINED),
     "abuse complaint": Status(UNSUBSCRIBED, COMPLAINED),
 }
-# Words that are statuses only in a column chosen as one (ConvertKit's states; yes and no).
+# Words that are statuses only in a column chosen as one (Kit's states, and yes / no below).
 OTHER_WORDS = {
     "active": Status(SUBSCRIBED),
     "confirmed": Status(SUBSCRIBED),
@@ -86,8 +86,8 @@ STATUS_WORDS = {
     **EMAIL_WORDS,
     **OTHER_WORDS,
     **dict.fromkeys(YES_WORDS, YES),
-    # "Not subscribed" cannot tell "never asked" from "said no": it is read as "said no", the reading
-    # that never mails a person who refused; they can still subscribe themselves through a form.
+    # A "no" under a "subscribed" header cannot tell "never asked" from "said no": it is read as "said
+    # no", the reading that never mails a person who refused; they can still subscribe themselves.
     **dict.fromkeys(NO_WORDS, NO),
 }
 KNOWN = "subscribed, pending, never subscribed, unsubscribed, bounced, cleaned, complained (or yes / no)"

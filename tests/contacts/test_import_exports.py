@@ -161,3 +161,12 @@ def test_a_status_column_with_a_typo_stays_a_status_column_and_the_typo_is_that_
     assert imp.mapping == ["email", "status"]
     assert imp.skipped_count == 1
     assert state(site, "c@example.com") == ("unsubscribed", "bounced")
+
+
+def test_a_mailchimp_export_in_another_language_is_recognised_with_its_email_column_found_by_its_values(site):
+    imp = run_export_file(site, "mailchimp_subscribed_segment_export_german.csv", **MIGRATING)
+    assert (imp.exporter, imp.skipped_count) == ("Mailchimp", 0)
+    assert imp.mapping[0] == "email"  # "Emailadresse"
+    assert state(site, "xxx@eee.ch") == ("subscribed", None)
+    event = last_event(site, "xxx@eee.ch")
+    assert (event.original_at, event.ip) == (datetime(2018, 2, 12, 18, 6, 58, tzinfo=UTC), "46.140.110.82")
