@@ -385,8 +385,8 @@ class Import(SiteOwned):
     mapping = models.JSONField(
         default=list,
         help_text="What each column becomes, in order: email, name, first_name, last_name, tags, status, "
-        "unsubscribed, unsubscribe_reason, subscribed_at, unsubscribed_at, bounced_at, consent_ip, "
-        "field:<name> or skip.",
+        "unsubscribed, receives_emails, unsubscribe_reason, subscribed_at, unsubscribed_at, bounced_at, "
+        "consent_ip, field:<name> or skip.",
     )
     exporter = models.CharField(max_length=40, blank=True, help_text="The export recognised: Mailchimp…")
     subscribe = models.BooleanField(

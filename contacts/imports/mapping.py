@@ -18,7 +18,7 @@ from contacts.imports.errors import ContactImportError
 from contacts.serializers import MAX_CUSTOM_FIELDS
 
 EMAIL, NAME, FIRST_NAME, LAST_NAME, TAGS, SKIP = "email", "name", "first_name", "last_name", "tags", "skip"
-STATUS, UNSUBSCRIBED, REASON = "status", "unsubscribed", "unsubscribe_reason"
+STATUS, UNSUBSCRIBED, RECEIVES, REASON = "status", "unsubscribed", "receives_emails", "unsubscribe_reason"
 SUBSCRIBED_AT, UNSUBSCRIBED_AT, BOUNCED_AT, CONSENT_IP = (
     "subscribed_at",
     "unsubscribed_at",
@@ -34,6 +34,7 @@ LABELS = {
     TAGS: "Tags",
     STATUS: "Subscription status",
     UNSUBSCRIBED: "Unsubscribed (yes or no)",
+    RECEIVES: "Receives emails (yes or no)",
     REASON: "Unsubscribe reason",
     SUBSCRIBED_AT: "Date subscribed",
     UNSUBSCRIBED_AT: "Date unsubscribed",
@@ -41,10 +42,30 @@ LABELS = {
     CONSENT_IP: "IP address of the consent",
     SKIP: "Not imported",
 }
-CONSENT_TARGETS = (STATUS, UNSUBSCRIBED, REASON, SUBSCRIBED_AT, UNSUBSCRIBED_AT, BOUNCED_AT, CONSENT_IP)
-# Targets that several columns may have: tags are joined; of several dates or IP addresses of the
-# consent (Mailchimp's opt-in and confirmation), the last one filled counts.
-MANY_COLUMNS = (TAGS, SKIP, SUBSCRIBED_AT, CONSENT_IP)
+CONSENT_TARGETS = (
+    STATUS,
+    UNSUBSCRIBED,
+    RECEIVES,
+    REASON,
+    SUBSCRIBED_AT,
+    UNSUBSCRIBED_AT,
+    BOUNCED_AT,
+    CONSENT_IP,
+)
+# Targets that several columns may have: tags are joined; statuses are weighed together (any that says
+# the person left wins); of several dates or IP addresses of the consent (Mailchimp's opt-in and
+# confirmation), the last one filled counts.
+MANY_COLUMNS = (
+    TAGS,
+    SKIP,
+    STATUS,
+    UNSUBSCRIBED,
+    RECEIVES,
+    SUBSCRIBED_AT,
+    UNSUBSCRIBED_AT,
+    BOUNCED_AT,
+    CONSENT_IP,
+)
 FIELD_KEY_MAX = 64
 LABELLED = re.compile(r"\s*\([a-z0-9_]+\)$")  # Kajabi's "Phone Number (phone_number)"
 SAMPLE_ROWS = 50  # rows read to recognise columns by their values
@@ -73,7 +94,6 @@ CONSENT_ALIASES = {
             "newsletter status",
             "subscribed",
             "is subscribed",
-            "subscribed to emails",
             "email subscribed",
             "newsletter",
             "accepts marketing",
@@ -88,6 +108,7 @@ CONSENT_ALIASES = {
         ["unsubscribed", "is unsubscribed", "email disabled", "emails disabled", "do not email", "opted out"],
         UNSUBSCRIBED,
     ),
+    **dict.fromkeys(["subscribed to emails", "receives emails", "emails enabled", "email enabled"], RECEIVES),
     **dict.fromkeys(
         ["unsubscribe reason", "unsub reason", "unsubscribed reason", "reason unsubscribed"], REASON
     ),
@@ -117,6 +138,7 @@ CONSENT_ALIASES = {
 VALUE_READERS = {
     STATUS: statuses.read_status,
     UNSUBSCRIBED: statuses.read_unsubscribed,
+    RECEIVES: statuses.read_receives,
     SUBSCRIBED_AT: statuses.read_time,
     UNSUBSCRIBED_AT: statuses.read_time,
     BOUNCED_AT: statuses.read_time,
@@ -173,7 +195,7 @@ EXPORTERS = (
         frozenset({"email", "subscribed_to_emails", "stripe_customer_id"}),
         {
             **_skip("id", "stripe_customer_id", "created_at", "deleted_at"),
-            "subscribed_to_emails": STATUS,
+            "subscribed_to_emails": RECEIVES,
             "tiers": TAGS,
         },
     ),
@@ -280,6 +302,8 @@ def recognise(headers: list[str], sample: list[list[str]], is_email) -> tuple[st
     for n, (header, low) in enumerate(zip(headers, lowered, strict=True)):
         values = [cells[n].strip() for cells in sample if len(cells) > n and cells[n].strip()]
         known = exporter.columns.get(low) if exporter else None
+        if known in VALUE_READERS:  # the platform's consent column, unless its values say otherwise
+            known = _consent_column(known, values, reads=VALUE_READERS[known])
         named = LABELLED.sub("", header) if exporter and exporter.labelled_keys else header
         key = field_key(named.removeprefix(FIELD))  # "field:city" is how our own export names one
         for target in (known, _suggest(header, values), FIELD + key if key else None, SKIP):
@@ -293,25 +317,43 @@ def recognise(headers: list[str], sample: list[list[str]], is_email) -> tuple[st
 
 
 def _suggest(header: str, values: list[str]) -> str | None:
-    """The usual meaning of a header; for consent, only when most of the first values read as that (a
-    "Status" of order numbers stays a custom field; a status column with a typo stays a status column,
-    and the typo is that row's error)."""
+    """The usual meaning of a header. A consent column is told by its header or, where its values speak
+    of email consent and nothing else ("unsubscribed", "cleaned"), by them alone."""
     simple = simplify(header)
     if alias := ALIASES.get(simple):
         return alias
-    consent = CONSENT_ALIASES.get(simple)
-    if consent and (consent not in VALUE_READERS or _mostly(VALUE_READERS[consent], values)):
-        return consent
-    if _mostly(statuses.read_status, values) and any(
-        statuses.words(v) in statuses.EMAIL_WORDS for v in values
+    if consent := CONSENT_ALIASES.get(simple):
+        return _consent_column(consent, values, reads=_says_email_consent if consent == STATUS else None)
+    if (
+        values
+        and all(statuses.read_status(value) is not None for value in values)
+        and any(statuses.words(value) in statuses.EMAIL_WORDS for value in values)
     ):
-        return STATUS  # words that speak of email consent alone, under any header
+        return STATUS
     return None
 
 
-def _mostly(reader, values: list[str]) -> bool:
-    """Whether at least half of the values read (or there are none to say otherwise)."""
-    return sum(reader(value) is not None for value in values) * 2 >= len(values)
+def _says_email_consent(value: str) -> statuses.Status | None:
+    """A status that cannot be an order's or a plan's (not "pending", "active" or "cancelled")."""
+    key = statuses.words(value)
+    if key in statuses.EMAIL_WORDS or key in statuses.YES_WORDS or key in statuses.NO_WORDS:
+        return statuses.read_status(value)
+    return None
+
+
+DATED = {STATUS: SUBSCRIBED_AT, UNSUBSCRIBED: UNSUBSCRIBED_AT}  # "Subscribed: 2024-11-02"
+
+
+def _consent_column(target: str, values: list[str], *, reads=None) -> str | None:
+    """A column named as consent: that target when one of its first values reads as it (the others are
+    then their rows' errors, not a reason to ignore the column); a date of that event when they are
+    dates; None (not consent: a "Status" of order numbers) when nothing reads."""
+    reads = reads or VALUE_READERS.get(target)
+    if reads is None or not values or any(reads(value) is not None for value in values):
+        return target
+    if target in DATED and all(statuses.read_time(value) for value in values):
+        return DATED[target]
+    return None
 
 
 def recognise_values(width: int, sample: list[list[str]], is_email) -> list[str]:

@@ -195,6 +195,7 @@ WHERE c.site_id = %(site)s AND (
     OR array_position(%(ladder)s::text[], r.status)
         > array_position(%(ladder)s::text[], c.subscription_status)
 )
+ORDER BY c.id  -- two imports lock in the same order
 FOR UPDATE OF c
 """
 MERGE = """
@@ -213,13 +214,17 @@ ON CONFLICT (site_id, lower(email)) DO UPDATE SET
 RETURNING c.id, lower(c.email) AS email_key, c.xmax = 0 AS created, c.subscription_status AS status,
     c.unsubscribe_reason AS reason
 """
-# `statuses.status_after`, with EXCLUDED (the row's new-contact values) as what the row asks for.
+# `statuses.status_after`, with EXCLUDED (the row's new-contact values) as what the row asks for, for the
+# contacts locked in `import_before` (one created meanwhile, by a form, keeps its status: it would have
+# no consent event).
 STATUS_AFTER = """CASE
+    WHEN c.id NOT IN (SELECT id FROM import_before) THEN c.subscription_status
     WHEN EXCLUDED.subscription_status = %(left)s THEN EXCLUDED.subscription_status
     WHEN array_position(%(ladder)s::text[], EXCLUDED.subscription_status)
         > array_position(%(ladder)s::text[], c.subscription_status) THEN EXCLUDED.subscription_status
     ELSE c.subscription_status END"""
 REASON_AFTER = """CASE
+    WHEN c.id NOT IN (SELECT id FROM import_before) THEN c.unsubscribe_reason
     WHEN EXCLUDED.subscription_status <> %(left)s THEN c.unsubscribe_reason
     WHEN c.subscription_status = %(left)s AND array_position(%(weights)s::text[], c.unsubscribe_reason)
         >= array_position(%(weights)s::text[], EXCLUDED.unsubscribe_reason) THEN c.unsubscribe_reason

@@ -22,6 +22,7 @@ from contacts.imports.mapping import (
     LAST_NAME,
     NAME,
     REASON,
+    RECEIVES,
     STATUS,
     SUBSCRIBED_AT,
     TAGS,
@@ -191,20 +192,21 @@ class RowReader:
                 )
             elif value:
                 said.append(status)
-        for i in columns[UNSUBSCRIBED]:
-            if (value := cells[i].strip()) and (status := statuses.read_unsubscribed(value)) is None:
-                problems.append(self._error(row, i, f"“{value[:100]}” is neither yes nor no."))
-            elif value:
-                said.append(status)
+        for target, reads in ((UNSUBSCRIBED, statuses.read_unsubscribed), (RECEIVES, statuses.read_receives)):
+            for i in columns[target]:
+                if (value := cells[i].strip()) and (status := reads(value)) is None:
+                    problems.append(self._error(row, i, f"“{value[:100]}” is neither yes nor no."))
+                elif value:
+                    said.append(status)
         left_at = self._time(row, cells, columns[UNSUBSCRIBED_AT], problems)
         bounced_at = self._time(row, cells, columns[BOUNCED_AT], problems)
         if left_at:
             said.append(statuses.NO)
         if bounced_at:
             said.append(Status(LEFT, BOUNCED))
-        for i in columns[REASON]:
-            if reason_text := " ".join(cells[i].split()):
-                reason = statuses.read_reason(reason_text)
+        for i in columns[REASON]:  # one column at most
+            reason_text = " ".join(cells[i].split())
+            reason = statuses.read_reason(reason_text) if reason_text else None
         subscribed_at = self._time(row, cells, columns[SUBSCRIBED_AT], problems)
         ip = None
         for i in columns[CONSENT_IP]:

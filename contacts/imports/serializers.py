@@ -46,8 +46,9 @@ class ImportInput(StrictSerializer):
         help_text='What columns become, by column name: {"E-post": "email", "Telefon": "field:phone", '
         '"Estado": "status", "Notes": "skip"}; targets: email, name, first_name, last_name, tags, '
         "status (subscribed, pending, never subscribed, unsubscribed, bounced, cleaned, complained, or "
-        "yes/no), unsubscribed (yes/no), unsubscribe_reason, subscribed_at, unsubscribed_at, bounced_at "
-        "(a date there marks the row unsubscribed or bounced), consent_ip, field:<name>, skip. "
+        "yes/no), unsubscribed (yes/no: yes is an opt-out), receives_emails (yes/no: no is an opt-out), "
+        "unsubscribe_reason, subscribed_at, unsubscribed_at, bounced_at (a date there marks the row "
+        "unsubscribed or bounced), consent_ip, field:<name>, skip. "
         "Columns not named keep what their header (and, for consent, their values) suggests.",
     )
 

@@ -2,8 +2,10 @@
 
 A row states a status through the columns mapped to these targets:
 - "Subscription status": words such as subscribed, pending, unsubscribed, bounced, cleaned, complained
-  (and the words of the platforms we know), or yes / no under a header such as "subscribed_to_emails";
+  (and the words of the platforms we know), or yes / no (a no does not say that the person left);
 - "Unsubscribed (yes or no)": yes means the person turned marketing email off (Substack's email_disabled);
+- "Receives emails (yes or no)": no means the person turned marketing email off (Ghost's
+  subscribed_to_emails);
 - "Date unsubscribed" and "Date bounced (cleaned)": a date there says the person left then (how
   Mailchimp's unsubscribed and cleaned exports say it);
 - "Unsubscribe reason": why they left, in our words or the old platform's.
@@ -45,24 +47,17 @@ class Status(NamedTuple):
 NOTHING_SAID = Status("")  # the row states no status
 YES, NO = Status(SUBSCRIBED), Status(UNSUBSCRIBED, OPTED_OUT)
 
-# Words that speak of email consent and nothing else: a column of them is a status column whatever its
-# header says.
+# Words that speak of email consent and nothing else: a column of statuses with one of them in it is a
+# status column whatever its header says.
 EMAIL_WORDS = {
     "subscribed": Status(SUBSCRIBED),
     "opted in": Status(SUBSCRIBED),
-    "opt in": Status(SUBSCRIBED),
-    "pending": Status(PENDING),
-    "unconfirmed": Status(PENDING),
-    "not confirmed": Status(PENDING),
     "never subscribed": Status(NEVER),
     "not subscribed": Status(NEVER),
     "non subscribed": Status(NEVER),
     "nonsubscribed": Status(NEVER),
-    "transactional": Status(NEVER),  # Mailchimp: receives only transactional email
     "unsubscribed": NO,
     "opted out": NO,
-    "opt out": NO,
-    "optout": NO,
     "bounced": Status(UNSUBSCRIBED, BOUNCED),
     "hard bounce": Status(UNSUBSCRIBED, BOUNCED),
     "hard bounced": Status(UNSUBSCRIBED, BOUNCED),
@@ -72,12 +67,20 @@ EMAIL_WORDS = {
     "marked as spam": Status(UNSUBSCRIBED, COMPLAINED),
     "abuse complaint": Status(UNSUBSCRIBED, COMPLAINED),
 }
-# Words that are statuses only in a column chosen as one (Kit's states, and yes / no below).
+# Words that are statuses in a column that is one, and may be something else elsewhere (an order's
+# "pending", a plan's "active" or "cancelled").
 OTHER_WORDS = {
+    "opt in": Status(SUBSCRIBED),
+    "opt out": NO,
+    "optout": NO,
+    "pending": Status(PENDING),
+    "unconfirmed": Status(PENDING),
+    "not confirmed": Status(PENDING),
+    "transactional": Status(NEVER),  # Mailchimp: receives only transactional email
     "active": Status(SUBSCRIBED),
     "confirmed": Status(SUBSCRIBED),
-    "inactive": Status(PENDING),  # ConvertKit: never confirmed its double opt-in
-    "cancelled": NO,  # ConvertKit: unsubscribed
+    "inactive": Status(PENDING),  # Kit: never confirmed its double opt-in
+    "cancelled": NO,  # Kit: unsubscribed
     "canceled": NO,
 }
 YES_WORDS = {"yes", "y", "true", "t", "1"}
@@ -86,19 +89,21 @@ STATUS_WORDS = {
     **EMAIL_WORDS,
     **OTHER_WORDS,
     **dict.fromkeys(YES_WORDS, YES),
-    # A "no" under a "subscribed" header cannot tell "never asked" from "said no": it is read as "said
-    # no", the reading that never mails a person who refused; they can still subscribe themselves.
-    **dict.fromkeys(NO_WORDS, NO),
+    # A "no" in a status column does not say that the person left: they may never have been asked.
+    **dict.fromkeys(NO_WORDS, Status(NEVER)),
 }
 KNOWN = "subscribed, pending, never subscribed, unsubscribed, bounced, cleaned, complained (or yes / no)"
 
 # Reasons, in our words or the platforms'. A reason we do not know (a person's answer to an
-# unsubscribe survey) is kept in the consent event's note, and the person is taken to have opted out.
+# unsubscribe survey, "The emails are spam…" among them) is kept in the consent event's note, and the
+# person is taken to have opted out: it is their own choice, not a complaint to their provider.
 REASON_WORDS = {
     "manual": MANUAL,
     "team": MANUAL,
     "admin": MANUAL,
     "by admin": MANUAL,
+    "n a unsubscribed by an admin": MANUAL,  # Mailchimp's UNSUB_REASON, in its two spellings
+    "n a unsubscribed by admin": MANUAL,
     "opted out": OPTED_OUT,
     "opt out": OPTED_OUT,
     "bounced": BOUNCED,
@@ -112,9 +117,6 @@ REASON_WORDS = {
     "abuse": COMPLAINED,
     "abuse complaint": COMPLAINED,
 }
-# Looked for inside longer texts: Mailchimp's "N/A (Unsubscribed by an admin)". A person's own answer
-# to an unsubscribe survey ("The emails are spam…") is an opt-out, not a complaint.
-REASON_PHRASES = (("admin", MANUAL),)
 
 
 def words(value: str) -> str:
@@ -122,29 +124,35 @@ def words(value: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", value.lower()))
 
 
+# The readers of a cell that is not empty: what it states, or None when it is not such a value.
+
+
 @lru_cache(maxsize=4096)  # a column holds a few values a million times
 def read_status(value: str) -> Status | None:
-    """The status a cell of a status column states (NOTHING_SAID when empty); None when unknown."""
-    key = words(value)
-    return STATUS_WORDS.get(key) if key else NOTHING_SAID
+    """A cell of a status column."""
+    return STATUS_WORDS.get(words(value))
 
 
 @lru_cache(maxsize=4096)
 def read_unsubscribed(value: str) -> Status | None:
-    """A cell of a yes / no "unsubscribed" column: yes is an opt-out, no says nothing more."""
+    """A cell of a yes / no "unsubscribed" column (Substack's email_disabled): yes is an opt-out, no says
+    nothing more."""
     key = words(value)
-    if key in YES_WORDS:
-        return NO
-    return NOTHING_SAID if not key or key in NO_WORDS else None
+    return NO if key in YES_WORDS else NOTHING_SAID if key in NO_WORDS else None
+
+
+@lru_cache(maxsize=4096)
+def read_receives(value: str) -> Status | None:
+    """A cell of a yes / no "receives emails" column (Ghost's subscribed_to_emails, which the person
+    turns off): no is an opt-out, yes says they are subscribed."""
+    key = words(value)
+    return YES if key in YES_WORDS else NO if key in NO_WORDS else None
 
 
 @lru_cache(maxsize=4096)
 def read_reason(value: str) -> str | None:
     """The unsubscribe reason a text names, or None."""
-    key = words(value)
-    if key in REASON_WORDS:
-        return REASON_WORDS[key]
-    return next((reason for phrase, reason in REASON_PHRASES if phrase in key.split()), None)
+    return REASON_WORDS.get(words(value))
 
 
 def names_a_reason(value: str) -> bool:
@@ -181,10 +189,12 @@ def read_time(value: str) -> datetime | None:
 
 
 def read_ip(value: str) -> str | None:
+    """An IPv4 or IPv6 address (one with a zone, "fe80::1%eth0", is no address of the internet)."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    return None if getattr(address, "scope_id", None) else str(address)
 
 
 def target(stated: Status, *, subscribe: bool) -> Status:

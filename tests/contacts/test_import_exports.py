@@ -143,16 +143,37 @@ def test_kajabi_unsubscribed_list_is_imported_as_everyone_unsubscribed(site):
         ("Estado", ["unsubscribed", "cleaned", "subscribed"], "status"),  # the values say it, any header
         ("Email status", ["Subscribed", "Opted out", ""], "status"),
         ("Status", ["4521", "4522", "4523"], "field:status"),  # order numbers stay a custom field
+        ("Status", ["pending", "cancelled", "completed"], "field:status"),  # an order's
+        ("Order status", ["pending", "cancelled", "completed"], "field:order_status"),
+        ("Plan", ["active", "canceled", "pending"], "field:plan"),  # a plan's
+        ("Status", ["Subscribed (double opt-in)", "unsubscribed", "Subscribed (double opt-in)"], "status"),
         ("Newsletter", ["yes", "no", "yes"], "status"),
         ("Paid", ["yes", "no", "yes"], "field:paid"),  # yes and no alone say nothing of email
         ("Email disabled", ["false", "true", ""], "unsubscribed"),
+        ("Subscribed to emails", ["true", "false", ""], "receives_emails"),
         ("Unsubscribed at", ["2024-01-02", "", ""], "unsubscribed_at"),
+        ("Unsubscribed", ["2024-01-02", "2023-05-06 10:00:00", ""], "unsubscribed_at"),
+        ("Subscribed", ["2024-01-02", "2023-05-06", ""], "subscribed_at"),
     ],
 )
 def test_any_files_consent_column_is_offered_by_its_header_and_values(site, header, values, target):
     rows = "".join(f"p{n}@example.com,{value}\n" for n, value in enumerate(values))
     imp = run_text(site, f"email,{header}\n{rows}")
     assert imp.mapping == ["email", target]
+
+
+def test_two_status_columns_are_weighed_together(site):
+    text = "email,status,email status\na@example.com,subscribed,unsubscribed\nb@example.com,subscribed,\n"
+    imp = run_text(site, text, **MIGRATING)
+    assert imp.mapping == ["email", "status", "status"]
+    assert state(site, "a@example.com") == ("unsubscribed", "opted_out")
+    assert state(site, "b@example.com") == ("subscribed", None)
+
+
+def test_a_mark_that_is_no_word_is_that_rows_error_not_an_empty_cell(site):
+    imp = run_text(site, "email,status\na@example.com,unsubscribed\nb@example.com,✗\n", **MIGRATING)
+    assert imp.skipped_count == 1
+    assert state(site, "a@example.com") == ("unsubscribed", "opted_out")
 
 
 def test_a_status_column_with_a_typo_stays_a_status_column_and_the_typo_is_that_rows_error(site):

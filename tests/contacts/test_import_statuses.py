@@ -45,13 +45,13 @@ def events_of(site, email):
         ("cleaned", ("unsubscribed", "bounced")),
         ("bounced", ("unsubscribed", "bounced")),
         ("complained", ("unsubscribed", "complained")),
-        ("false", ("unsubscribed", "opted_out")),
     ],
 )
 def test_a_row_that_says_the_person_left_makes_a_new_contact_unsubscribed_with_that_reason(
     site, value, expected
 ):
-    imp = run_text(site, f"email,status\ngone@example.com,{value}\n", subscribe=True, consent="Old list")
+    text = f"email,status\ngone@example.com,{value}\n"
+    imp = run_text(site, text, subscribe=True, consent="Old list", mapping={"status": "status"})
     assert imp.skipped_count == 0
     assert state(site, "gone@example.com") == expected
     [event] = events_of(site, "gone@example.com")
@@ -105,6 +105,39 @@ def test_subscribe_raises_only_the_rows_the_file_does_not_mark_as_gone(site):
     assert events_of(site, "person0@example.com")[0]["note"] == "Newsletter on Kit"
 
 
+def test_a_no_in_a_status_column_is_never_subscribed_and_lowers_nobody(site):
+    with_status(site, "fan@example.com", "subscribed")
+    run_text(
+        site, "email,newsletter\nfan@example.com,no\nnew@example.com,false\n", subscribe=True, consent="List"
+    )
+    assert state(site, "fan@example.com") == ("subscribed", None)
+    assert state(site, "new@example.com") == ("never_subscribed", None)
+
+
+@pytest.mark.parametrize(
+    ("before", "stated", "subscribe", "after"),
+    [
+        (("never_subscribed", None), ("subscribed", None), False, ("never_subscribed", None)),
+        (("never_subscribed", None), ("subscribed", None), True, ("subscribed", None)),
+        (("pending", None), ("", None), True, ("subscribed", None)),
+        (("never_subscribed", None), ("pending", None), True, ("pending", None)),
+        (("pending", None), ("never_subscribed", None), True, ("pending", None)),
+        (("subscribed", None), ("never_subscribed", None), True, ("subscribed", None)),
+        (("subscribed", None), ("unsubscribed", "opted_out"), False, ("unsubscribed", "opted_out")),
+        (("pending", None), ("unsubscribed", "bounced"), True, ("unsubscribed", "bounced")),
+        (("unsubscribed", "opted_out"), ("subscribed", None), True, ("unsubscribed", "opted_out")),
+        (("unsubscribed", "manual"), ("subscribed", None), True, ("unsubscribed", "manual")),
+        (("unsubscribed", "manual"), ("unsubscribed", "opted_out"), False, ("unsubscribed", "opted_out")),
+        (("unsubscribed", "complained"), ("unsubscribed", "bounced"), False, ("unsubscribed", "complained")),
+        (("unsubscribed", "bounced"), ("unsubscribed", "manual"), False, ("unsubscribed", "bounced")),
+    ],
+)
+def test_the_rule_by_example(before, stated, subscribe, after):
+    """The rule written out, case by case (the other tests hold both merges to `status_after`)."""
+    asked = target(Status(*stated), subscribe=subscribe)
+    assert status_after(Status(*before), asked) == after
+
+
 def test_a_file_never_raises_a_status_by_itself(site):
     with_status(site, "maybe@example.com", "pending")
     run_text(site, "email,status\nmaybe@example.com,subscribed\nnew@example.com,subscribed\n")
@@ -148,6 +181,7 @@ def test_unknown_status_values_are_row_errors_and_the_other_rows_go_in(site):
             "“last Tuesday” is not a date: write it as 2024-11-02 or 2024-11-02 18:22:11.",
         ),
         ("consent ip", "10.0.0.300", "“10.0.0.300” is not an IP address."),
+        ("consent ip", "fe80::1%eth0", "“fe80::1%eth0” is not an IP address."),
     ],
 )
 def test_unreadable_dates_and_addresses_are_row_errors(site, header, value, message):
