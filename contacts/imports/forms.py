@@ -7,6 +7,11 @@ from contacts.imports.mapping import choices_for
 from contacts.imports.services import megabytes
 from contacts.models import EveryoneInFile
 
+EVERYONE_HELP = (
+    "For a list of the people who left your old platform (Kajabi exports its unsubscribed contacts as a "
+    "list of their own). Mailchimp exports one file per status: its unsubscribed and cleaned files are "
+    "recognised by their columns, its nonsubscribed file only by its name."
+)
 PASTE_MAX = 2_000_000  # characters; Django refuses a form over 2.5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
@@ -29,9 +34,7 @@ class ImportForm(forms.Form):
         label="Everyone in this file…",
         required=False,
         choices=EveryoneInFile.choices,
-        help_text="For a list of the people who left your old platform (Kajabi exports its unsubscribed "
-        "contacts as a list of their own). Mailchimp's unsubscribed, cleaned and nonsubscribed exports "
-        "are recognised by themselves.",
+        help_text=EVERYONE_HELP,
     )
     tags = forms.CharField(
         label="Tags to add",
@@ -78,15 +81,26 @@ class ImportForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One choice per column of the file: what it becomes."""
+    """One choice per column of the file, what it becomes; and what the file says of everyone in it."""
 
-    def __init__(self, *args, headers: list[str], targets: list[str], **kwargs):
+    def __init__(self, *args, headers: list[str], targets: list[str], everyone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
         for n, (header, target) in enumerate(zip(headers, targets, strict=True)):
             self.fields[f"column_{n}"] = forms.ChoiceField(
                 label=header or f"Column {n + 1}", choices=choices_for(header), initial=target
             )
+        self.fields["everyone"] = forms.ChoiceField(
+            label="Everyone in this file…",
+            required=False,
+            choices=EveryoneInFile.choices,
+            initial=everyone,
+            help_text=EVERYONE_HELP,
+        )
+
+    def columns(self) -> list:
+        """The columns' choices (bound fields), in file order."""
+        return [self[f"column_{n}"] for n in range(len(self.headers))]
 
     def targets(self) -> list[str]:
         return [self.cleaned_data[f"column_{n}"] for n in range(len(self.headers))]

@@ -70,12 +70,7 @@ def upload_import(
             f"{megabytes(settings.IMPORT_MAX_BYTES)}. Split it into smaller files.",
             field="file",
         )
-    if everyone not in EveryoneInFile.values:
-        raise ContactImportError(
-            "What the file says of everyone in it is one of "
-            f"{', '.join(filter(None, EveryoneInFile.values))}, or nothing.",
-            field="everyone",
-        )
+    everyone = clean_everyone(everyone)
     consent = consent.strip()
     if subscribe and not consent:
         raise ContactImportError(
@@ -119,6 +114,16 @@ def upload_import(
     )
 
 
+def clean_everyone(everyone: str) -> str:
+    if everyone not in EveryoneInFile.values:
+        raise ContactImportError(
+            "What the file says of everyone in it is one of "
+            f"{', '.join(filter(None, EveryoneInFile.values))}, or nothing.",
+            field="everyone",
+        )
+    return everyone
+
+
 def _sample(file, layout, *, has_header: bool) -> list[list[str]]:
     """The first rows after the header, to recognise columns by their values."""
     sample = []
@@ -135,9 +140,15 @@ def _sample(file, layout, *, has_header: bool) -> list[list[str]]:
 
 @transaction.atomic
 def start_import(
-    site: Site, *, contact_import: Import, mapping_given: list | None = None, queue=True
+    site: Site,
+    *,
+    contact_import: Import,
+    mapping_given: list | None = None,
+    everyone: str | None = None,
+    queue=True,
 ) -> Import:
-    """Checks the mapping and queues the job (after commit); with `queue=False` the caller runs it."""
+    """Checks the mapping (and what the file says of everyone in it, when given) and queues the job
+    (after commit); with `queue=False` the caller runs it."""
     from contacts.tasks import run_import_task  # the task module imports this one
 
     ensure_same_site(site, contact_import, error=ContactImportError)
@@ -148,8 +159,10 @@ def start_import(
         imp.mapping = mapping.clean(imp.headers, mapping_given)
     else:
         mapping.clean(imp.headers, imp.mapping)
+    if everyone is not None:
+        imp.everyone = clean_everyone(everyone)
     imp.status = ImportStatus.QUEUED
-    imp.save(update_fields=["mapping", "status"])
+    imp.save(update_fields=["mapping", "everyone", "status"])
     audit.record(
         site,
         AuditAction.IMPORT_STARTED,

@@ -94,11 +94,14 @@ class ImportPage(SitePageMixin, TemplateView):
     def get(self, request, site, pk):
         imp = get_object_or_404(Import.objects.select_related("created_by", "created_by_api_key"), pk=pk)
         if imp.status == ImportStatus.DRAFT:
-            form, targets = MappingForm(headers=imp.headers, targets=imp.mapping), imp.mapping
+            form = MappingForm(headers=imp.headers, targets=imp.mapping, everyone=imp.everyone)
+            targets = imp.mapping
             try:
                 mapping.clean(imp.headers, targets)
             except ContactImportError as error:  # no column recognised as the email: the page asks for one
-                posted = {f"column_{n}": target for n, target in enumerate(targets)}
+                posted = {f"column_{n}": target for n, target in enumerate(targets)} | {
+                    "everyone": imp.everyone
+                }
                 form, targets = MappingForm(posted, headers=imp.headers, targets=targets), None
                 form.is_valid()
                 form.add_error(None, error.message)
@@ -128,10 +131,12 @@ class ImportPage(SitePageMixin, TemplateView):
         return self.render_to_response(context, status=status)
 
     def checked_form(self, imp) -> tuple[MappingForm, list[str] | None]:
-        """The posted mapping, and its targets when they make a mapping (else the form has the error)."""
-        form = MappingForm(self.request.POST, headers=imp.headers, targets=imp.mapping)
+        """The posted mapping, and its targets when they make a mapping (else the form has the error);
+        the draft (unsaved) takes what the form says of everyone in the file."""
+        form = MappingForm(self.request.POST, headers=imp.headers, targets=imp.mapping, everyone=imp.everyone)
         if not form.is_valid():
             return form, None
+        imp.everyone = form.cleaned_data["everyone"]
         try:
             return form, mapping.clean(imp.headers, form.targets())
         except ContactImportError as error:
@@ -173,7 +178,7 @@ class ImportStartView(ImportPage):
         form, targets = self.checked_form(imp)
         if targets is None:
             return self.render_check(imp, form, None, status=400)
-        services.start_import(request.site, contact_import=imp, mapping_given=targets)
+        services.start_import(request.site, contact_import=imp, mapping_given=targets, everyone=imp.everyone)
         messages.success(request, f"Importing {imp.filename}.")
         return redirect("import-detail", site=site, pk=imp.pk)
 

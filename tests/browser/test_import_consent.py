@@ -68,7 +68,7 @@ def test_the_check_says_what_an_unsubscribed_export_will_do_and_the_result_agree
 ):
     upload_the_export(page, live_server, site, admin)
     expect(fact(page, "File")).to_contain_text("(Mailchimp export)")
-    expect(fact(page, "Everyone in the file")).to_have_text("Unsubscribed")
+    expect(page.get_by_label("Everyone in this file…")).to_have_value("opted_out")
     expect(fact(page, "Subscribe to marketing emails")).to_have_text("No")
 
     check = page.get_by_role("region", name="Check before importing")

@@ -82,7 +82,7 @@ def test_the_check_page_counts_a_mailchimp_unsubscribed_export_before_importing(
     text = page.content.decode()
     assert "What the import will do" in text
     assert "4 rows: 3 new contacts, 1 existing contact updated, 0 rows skipped." in text
-    assert "Everyone in the file</dt><dd>Unsubscribed" in text
+    assert '<option value="opted_out" selected>Unsubscribed</option>' in text
     opted_out = re.search(r'<tr class="outcome-unsubscribed outcome-opted_out">(.*?)</tr>', text, re.S)[1]
     assert 'data-label="New contacts">2<' in opted_out
     assert 'data-label="Existing contacts">1<' in opted_out
@@ -106,6 +106,30 @@ def test_the_forecast_follows_the_mapping_as_it_is_changed(browser, site):
     assert response.status_code == 200
     assert 'class="outcome-unsubscribed outcome-bounced"' not in text
     assert "2 rows: 2 new contacts" in text
+
+
+def test_what_the_file_says_of_everyone_can_be_chosen_on_the_check_page(
+    browser, site, django_capture_on_commit_callbacks
+):
+    """Mailchimp's nonsubscribed export, renamed: it reads as the subscribed one until the creator says
+    who is in it; the count follows, and the import keeps what was chosen."""
+    renamed = (EXPORTS / "mailchimp_nonsubscribed_email_audience_export_0b7f5393a7.csv").read_bytes()
+    imp = draft(site, "transactional.csv", renamed, subscribe=True, consent="Old list")
+    assert imp.everyone == ""
+    columns = {f"column_{n}": target for n, target in enumerate(imp.mapping)}
+    path = f"/app/{site.slug}/imports/{imp.pk}/"
+    before = browser.post(path + "preview/", columns, HTTP_HX_REQUEST="true").content.decode()
+    assert 'class="outcome-subscribed"' in before
+    after = browser.post(
+        path + "preview/", {**columns, "everyone": "never_subscribed"}, HTTP_HX_REQUEST="true"
+    )
+    assert 'class="outcome-never_subscribed"' in after.content.decode()
+    assert 'class="outcome-subscribed"' not in after.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs after commit (Celery is eager)
+        assert browser.post(path + "start/", {**columns, "everyone": "never_subscribed"}).status_code == 302
+    with scope(site=site):
+        assert Import.objects.get().everyone == "never_subscribed"
+        assert Contact.objects.get().subscription_status == "never_subscribed"
 
 
 def test_the_finished_import_shows_and_serves_its_outcome(browser, site, as_user, admin):
