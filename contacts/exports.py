@@ -107,7 +107,7 @@ def _write(export: Export, contacts, out) -> None:
             contact.last_activity_at.isoformat() if contact.last_activity_at else "",
             *(contact.fields.get(name, "") for name in field_names),
         ]
-        writer.writerow([_safe(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
         export.written += 1
         if export.written % (CHUNK * 10) == 0:
             Export.objects.filter(pk=export.pk).update(written=export.written)
@@ -121,6 +121,7 @@ def _custom_field_names(contacts) -> list[str]:
     return list(names)
 
 
-def _safe(value) -> str:
+def spreadsheet_safe(value) -> str:
+    """A cell that a spreadsheet opens as text, never runs as a formula."""
     value = "" if value is None else str(value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -5,6 +5,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from contacts.exports import spreadsheet_safe
 from contacts.imports import reading
 from contacts.imports.merge import Tally
 from contacts.imports.rows import ContactRow, RowError, RowReader
@@ -128,10 +129,11 @@ class _Echo:
 
 
 def error_report(contact_import: Import) -> Iterator[str]:
-    """The rows not imported, as CSV lines: row, column, message (the first row of the file is row 1)."""
+    """The rows not imported, as CSV lines: row, column, message (the first row of the file is row 1).
+    Column names and messages quote the file: no cell of them runs as a formula."""
     writer = csv.writer(_Echo())
     yield writer.writerow(["row", "column", "message"])
     with site_scope(contact_import.site):  # a streamed response is read after its view has returned
         errors = contact_import.row_errors.order_by("row", "id").values_list("row", "column", "message")
         for error in errors.iterator(chunk_size=2000):
-            yield writer.writerow(error)
+            yield writer.writerow([spreadsheet_safe(cell) for cell in error])

@@ -194,3 +194,22 @@ def test_another_sites_user_and_another_sites_import_are_not_found(as_user, site
     assert client.get(url(other_site, f"{imp.pk}/report/")).status_code == 404
     with scope(site=other_site):
         assert not Contact.objects.exists()
+
+
+def test_the_error_report_never_hands_a_spreadsheet_a_formula(
+    admin_client, site, django_capture_on_commit_callbacks
+):
+    text = '"=HYPERLINK(""http://evil.example"",""x"")",Name\n@SUM(1),X\n'
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url(site),
+            {"file": csv_file(text), "mapping": '{"=HYPERLINK(\\"http://evil.example\\",\\"x\\")": "email"}'},
+        )
+    assert response.status_code == 202, response.content
+    report = admin_client.get(response.json()["url"] + "report/")
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+    assert rows[1] == [
+        "2",
+        '\'=HYPERLINK("http://evil.example","x")',
+        "“@SUM(1)” is not a valid email address.",
+    ]
