@@ -203,6 +203,10 @@ def record_purchase(
     existing = Purchase.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return _same_purchase(existing, offer=offer, email=email)
+    if not offer.is_active:
+        raise PurchaseError(
+            f"The offer “{offer.title}” is archived: it can no longer be bought.", field="offer"
+        )
     if currency.upper() != offer.currency.upper():
         raise PurchaseError(f"The offer is sold in {offer.currency}, not {currency}.", field="currency")
     if amount < 0:

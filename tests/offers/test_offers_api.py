@@ -3,6 +3,7 @@
 import pytest
 from django_scopes import scope, scopes_disabled
 
+from contacts.models import Contact
 from creatorhub import services as core_services
 from creatorhub.roles import Role
 from emails.models import OutboundEmail
@@ -147,6 +148,34 @@ def test_a_purchase_through_the_api_is_idempotent(api_client, site, owner, offer
     with scope(site=site):
         assert Purchase.objects.count() == 1
         assert list(OutboundEmail.objects.values_list("kind", flat=True)) == ["purchase_confirmation"]
+
+
+def test_an_archived_offer_cannot_be_bought_and_a_replay_of_an_earlier_purchase_still_answers(
+    client, site, offer, commit
+):
+    from offers.services import catalog
+
+    payload = {"offer": offer.pk, "email": "early@example.com", "amount": "49.00", "currency": "USD"}
+    assert (
+        client.post(api(site, "purchases/"), {**payload, "idempotency_key": "k-1"}, format="json").status_code
+        == 201
+    )
+    with scope(site=site):
+        catalog.archive_offer(site, offer=offer)
+    refused = client.post(
+        api(site, "purchases/"),
+        {**payload, "email": "late@example.com", "idempotency_key": "k-2"},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["fields"]["offer"] == [
+        f"The offer “{offer.title}” is archived: it can no longer be bought."
+    ]
+    replay = client.post(api(site, "purchases/"), {**payload, "idempotency_key": "k-1"}, format="json")
+    assert replay.status_code == 200
+    with scope(site=site):
+        assert Purchase.objects.count() == 1
+        assert not Contact.objects.filter(email="late@example.com").exists()
 
 
 def test_a_purchase_of_an_unknown_offer_is_a_field_error(client, site, in_site):
