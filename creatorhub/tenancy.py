@@ -91,9 +91,12 @@ def access_for(site: Site, *, user=None, api_key: ApiKey | None = None) -> SiteA
     return SiteAccess(site=site, role=membership.role, membership=membership)
 
 
-def required_scope(scope_map: dict[str, str], method: str) -> str:
-    """The scope a method needs; HEAD and OPTIONS need what GET needs. A view that forgot to declare
-    a method's scope is a bug, not an open door."""
+def required_scope(scope_map: dict[str, str], method: str) -> str | None:
+    """The scope a method needs; HEAD and OPTIONS need what GET needs, and OPTIONS (which only says what
+    the address allows) nothing but the site's access where there is no GET (None). A view that forgot
+    to declare a method's scope is a bug, not an open door."""
+    if method == "OPTIONS" and "GET" not in scope_map:
+        return None
     method = "GET" if method in ("HEAD", "OPTIONS") else method
     try:
         return scope_map[method]
@@ -121,7 +124,8 @@ class SitePageMixin(LoginRequiredMixin):
                 self, request.method.lower()
             ):
                 return self.http_method_not_allowed(request, *args, **kwargs)
-            if required_scope(self.scope_map, request.method) not in access.scopes:
+            needed = required_scope(self.scope_map, request.method)
+            if needed is not None and needed not in access.scopes:
                 raise PermissionDenied("Your role on this site may not do this.")
             request.site, request.site_access = site, access
             response = super().dispatch(request, *args, **kwargs)

@@ -51,7 +51,7 @@ class SiteEndpointMixin:
         needed = required_scope(
             self.action_scopes.get(getattr(self, "action", None), self.scope_map), request.method
         )
-        if needed not in self.access.scopes:
+        if needed is not None and needed not in self.access.scopes:
             raise PermissionDenied(f"The {self.access.role} role may not do this (it needs {needed}).")
 
     def get_queryset(self):

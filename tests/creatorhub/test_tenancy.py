@@ -51,3 +51,30 @@ def test_an_endpoint_that_overrides_the_scoped_lookup_is_refused_at_import():
 
     with pytest.raises(TypeError, match="overrides get_queryset"):
         type("Leaky", (SiteViewSet,), {"get_queryset": lambda self: None})
+
+
+def test_options_on_a_post_only_page_says_what_it_allows_to_members_only(site, owner, other_owner):
+    """OPTIONS needs what GET needs; where a page takes only POST, the site's access alone (it was a
+    500: no scope was declared for it)."""
+    from django.test import Client
+
+    from creatorhub import services
+
+    with scope(site=site):
+        api_key, _ = services.create_api_key(site, name="Checkout", role="admin", created_by=owner)
+    path = f"/app/{site.slug}/settings/api-keys/{api_key.pk}/revoke/"
+    member, stranger = Client(), Client()
+    member.force_login(owner)
+    stranger.force_login(other_owner)
+    answer = member.options(path)
+    assert answer.status_code == 200
+    assert "POST" in answer["Allow"]
+    assert stranger.options(path).status_code == 404
+    with scope(site=site):
+        api_key.refresh_from_db()
+    assert api_key.revoked_at is None  # nothing was done
+
+
+def test_options_on_the_api_answers_and_needs_the_site(as_user, site, owner, other_owner):
+    assert as_user(owner).options(f"/api/v1/sites/{site.slug}/contacts/").status_code == 200
+    assert as_user(other_owner).options(f"/api/v1/sites/{site.slug}/contacts/").status_code == 404
