@@ -143,7 +143,9 @@ def change_member_role(site: Site, *, membership: Membership, role: str) -> Memb
 
 
 @transaction.atomic
-def remove_member(site: Site, *, membership: Membership) -> None:
+def remove_member(site: Site, *, membership: Membership) -> list[ApiKey]:
+    """Takes the person off the team; the API keys they made for this site stop working with them (a key
+    outliving its maker would keep their access). Returns the keys revoked."""
     _check_site(site, membership)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == Role.OWNER and _owners_left_after(site, membership) == 0:
@@ -156,6 +158,10 @@ def remove_member(site: Site, *, membership: Membership) -> None:
         changes={"role": {"old": membership.role, "new": None}},
     )
     membership.delete()
+    return [
+        revoke_api_key(site, api_key=api_key)
+        for api_key in ApiKey.objects.filter(created_by=membership.user, revoked_at__isnull=True)
+    ]
 
 
 @transaction.atomic

@@ -83,11 +83,16 @@ class RemoveMemberView(SitePageMixin, View):
     def post(self, request, site, pk):
         membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
         try:
-            services.remove_member(request.site, membership=membership)
+            revoked = services.remove_member(request.site, membership=membership)
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"{membership.user.email} was removed from the team.")
+            text = f"{membership.user.email} was removed from the team."
+            if revoked:
+                text += (
+                    f" The API keys they made no longer work: {', '.join(f'“{k.name}”' for k in revoked)}."
+                )
+            messages.success(request, text)
         return redirect("team", site=site)
 
 

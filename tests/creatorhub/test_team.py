@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django_scopes import scope, scopes_disabled
 
 from creatorhub import services
@@ -217,3 +218,26 @@ def test_the_member_list_is_paged_by_cursor(as_user, site, owner):
 def test_login_is_by_email_in_any_case(client, owner):
     response = client.post("/accounts/login/", {"username": owner.email.upper(), "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_removing_a_member_revokes_the_api_keys_they_made(as_user, site, owner, admin, api_client):
+    with scope(site=site):
+        theirs, secret = services.create_api_key(site, name="Their Zapier", role=Role.ADMIN, created_by=admin)
+        ours, our_secret = services.create_api_key(site, name="Checkout", role=Role.ADMIN, created_by=owner)
+        membership = Membership.objects.get(user=admin)
+    contacts = f"/api/v1/sites/{site.slug}/contacts/"
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api_client.get(contacts).status_code == 200
+
+    page = Client()
+    page.force_login(owner)
+    response = page.post(f"/app/{site.slug}/settings/team/{membership.pk}/remove/", follow=True)
+    assert "The API keys they made no longer work: “Their Zapier”." in response.content.decode()
+    assert api_client.get(contacts).status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {our_secret}")
+    assert api_client.get(contacts).status_code == 200  # another member's key is theirs to keep
+    with scope(site=site):
+        theirs.refresh_from_db()
+        ours.refresh_from_db()
+    assert theirs.revoked_at is not None
+    assert ours.revoked_at is None
