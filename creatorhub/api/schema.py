@@ -1,3 +1,6 @@
+from typing import ClassVar
+
+from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.settings import api_settings
 
@@ -43,6 +46,20 @@ class PlatformSchemaGenerator(SchemaGenerator):
         with platform_wide("OpenAPI schema generation"):
             schema = super().get_schema(*args, **kwargs)
         return document_errors(schema)
+
+
+class ServedSchemaGenerator(PlatformSchemaGenerator):
+    """The schema that /api/v1/schema/ serves. It is the same for every caller until the code changes, so
+    each process builds it once per version and language: built for every request, it let anyone load
+    the server with a loop of anonymous requests. (`manage.py spectacular` builds it afresh.)"""
+
+    built: ClassVar[dict] = {}
+
+    def get_schema(self, request=None, public=False):
+        key = (self.api_version, translation.get_language(), public)
+        if key not in self.built:
+            self.built[key] = super().get_schema(request=request, public=public)
+        return self.built[key]
 
 
 def document_errors(schema: dict) -> dict:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from creatorhub.api import views
+from creatorhub.api.schema import ServedSchemaGenerator
 
 SITE = r"sites/(?P<site>[-a-zA-Z0-9_]+)"
 
@@ -19,7 +20,7 @@ router.register(rf"{SITE}/audit-log", views.AuditLogViewSet, basename="audit-log
 
 urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SpectacularAPIView.as_view(generator_class=ServedSchemaGenerator), name="schema"),
     # The split view serves its start-up script as a file (the CSP refuses inline scripts); Swagger UI
     # sets inline styles, which this page alone may.
     path("docs/", csp_update({"style-src": [UNSAFE_INLINE]})(swagger_ui), name="docs"),

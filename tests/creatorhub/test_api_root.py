@@ -95,3 +95,24 @@ def test_the_schema_is_valid_and_generates_without_warnings(db, tmp_path):
     """Every endpoint is typed: a warning (an untyped field, two enums under one name) fails."""
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")
+
+
+def test_the_served_schema_is_built_once_per_process_not_per_request(api_client, db, monkeypatch):
+    from creatorhub.api import schema as served
+
+    monkeypatch.setattr(served.ServedSchemaGenerator, "built", {})
+    builds = []
+    real = served.PlatformSchemaGenerator.get_schema
+
+    def counted(self, *args, **kwargs):
+        builds.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(served.PlatformSchemaGenerator, "get_schema", counted)
+    first = api_client.get("/api/v1/schema/?format=json")
+    again = api_client.get("/api/v1/schema/?format=json")
+    yaml = api_client.get("/api/v1/schema/")
+    assert (first.status_code, again.status_code, yaml.status_code) == (200, 200, 200)
+    assert first.json() == again.json()
+    assert b"openapi:" in yaml.content
+    assert len(builds) == 1
