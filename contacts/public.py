@@ -143,7 +143,7 @@ def _submit(request, site: Site, form: Form):
     if not signup.is_valid():
         return _form_page(request, site, form, signup, status=400)
     try:
-        outcome = services.submit_form(
+        services.submit_form(
             site,
             form=form,
             email=signup.cleaned_data["email"],
@@ -156,9 +156,9 @@ def _submit(request, site: Site, form: Form):
     except DomainError as error:
         signup.add_error(error.field if error.field in signup.fields else None, error.message)
         return _form_page(request, site, form, signup, status=400)
-    # A double opt-in form answers "check your inbox" to everyone, so the page never tells a stranger
-    # whether an address is subscribed already.
-    return _thanks(request, site, form, needs_confirmation=form.double_opt_in or outcome.needs_confirmation)
+    # A form answers alike for every address, so the page never tells a stranger whether an address is
+    # subscribed already, or had unsubscribed (then a confirmation email goes to it, whatever the form).
+    return _thanks(request, site, form, needs_confirmation=form.double_opt_in)
 
 
 def _thanks(request, site: Site, form: Form, *, needs_confirmation: bool):

@@ -351,3 +351,25 @@ def test_two_sites_forms_with_the_same_slug_each_sign_up_to_their_own_site(
     client.post(form_url(other_site, theirs), {"email": "mia@example.com"})
     assert contact_of(other_site, "mia@example.com") is not None
     assert contact_of(site, "mia@example.com") is None
+
+
+def test_a_single_opt_in_form_answers_alike_whether_or_not_the_address_had_unsubscribed(
+    client, site, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The page must not tell a stranger that an address had unsubscribed: the person gets the
+    resubscription email, the page is the one everyone gets."""
+    form = FormFactory(site=site, double_opt_in=False)
+    gone = ContactFactory(site=site, email="gone@example.com")
+    with scope(site=site):
+        services.unsubscribe(
+            site, contact=gone, reason="opted_out", by=services.Consent(source=ConsentSource.LINK)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        for_gone = client.post(form_url(site, form), {"email": "gone@example.com"})
+        for_new = client.post(form_url(site, form), {"email": "new@example.com"})
+    assert for_gone.status_code == for_new.status_code == 200
+    assert text(for_gone) == text(for_new)
+    assert "If you had unsubscribed from Ana's Yoga Studio before" in text(for_new)
+    assert status(site, "gone@example.com") == ("unsubscribed", "opted_out")
+    assert status(site, "new@example.com") == ("subscribed", None)
+    assert [message.to for message in mailoutbox] == [["gone@example.com"]]
