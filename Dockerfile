@@ -32,6 +32,10 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret DEBUG=false \
 
 USER creatorhub:creatorhub
 
+# Production by default: run without compose, the image refuses to start until SECRET_KEY is given
+# (with DEBUG on it would show debug pages and sign links with the development key).
+ENV DEBUG=false
+
 EXPOSE 8000
 
 CMD ["gunicorn", "creatorhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

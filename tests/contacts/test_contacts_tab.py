@@ -996,7 +996,7 @@ def test_the_tab_asks_for_login_first(client, site):
 
 
 def test_the_demo_has_three_saved_segments_that_match_contacts(db):
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--demo", stdout=StringIO())
     with scopes_disabled():
         site = Site.objects.get(slug="ana-yoga")
     with scope(site=site):

@@ -23,7 +23,7 @@ def demo(django_db_setup, django_db_blocker):
         outputs = [StringIO(), StringIO()]
         for out in outputs:
             with TestCase.captureOnCommitCallbacks(execute=True):  # the emails go out, as after a commit
-                call_command("seed_demo", stdout=out)
+                call_command("seed_demo", "--demo", stdout=out)  # the tests run with DEBUG off
         yield outputs[0].getvalue()
         transaction.set_rollback(True)
 
@@ -116,3 +116,15 @@ def test_the_demo_shows_an_audit_log_of_the_team_keys_and_support(demo, rows):
     }
     kinds = set(AuditEntry.objects.filter(site__slug="ana-yoga").values_list("actor_kind", flat=True))
     assert kinds >= {"team", "support"}
+
+
+def test_seed_demo_refuses_with_debug_off_unless_told_it_is_a_demo(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with scopes_disabled():
+        users = User.objects.count()
+    with pytest.raises(CommandError, match="Run it with --demo if this deployment is a demo"):
+        call_command("seed_demo", stdout=StringIO())
+    with scopes_disabled():
+        assert User.objects.count() == users

@@ -1,12 +1,16 @@
 """Demo data: plans, two sites, one user per role on the first, a support user, then each app's own
-demo (its `demo.seed(sites, team, stdout)`, in INSTALLED_APPS order). Safe to run again."""
+demo (its `demo.seed(sites, team, stdout)`, in INSTALLED_APPS order). Safe to run again.
+
+Its logins have a published password: it runs only with DEBUG on (development) or with `--demo`, for a
+deployment that is a demo on purpose."""
 
 from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from creatorhub.models import Membership, Plan, Site, User
@@ -28,8 +32,20 @@ SUPPORT = ("support@example.com", "Sam Support")
 class Command(BaseCommand):
     help = "Creates (or brings back) the demo sites and users and prints their logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="This deployment is a demo: create the demo logins even with DEBUG off.",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
+        if not (settings.DEBUG or options["demo"]):
+            raise CommandError(
+                "DEBUG is off: this looks like production, and the demo's logins have a published "
+                "password. Run it with --demo if this deployment is a demo."
+            )
         # Audited platform-wide write: the demo spans sites by design.
         with platform_wide("seed_demo: the demo sites, their teams and the support user"):
             sites, team = {}, {}
