@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_scopes import ScopedManager
 
 from creatorhub.roles import Role
@@ -163,6 +164,13 @@ class Invitation(SiteOwned):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+    def token(self) -> str:
+        """The one-time token of the invitation's link, derived from the server's secret key and the
+        invitation itself: the worker that emails it works it out again, so it never travels through the
+        broker; only its hash is stored."""
+        invitation = f"{self.site_id}:{self.email}:{self.created_at.isoformat()}"
+        return salted_hmac("creatorhub.invitation", invitation, algorithm="sha256").hexdigest()
 
 
 class ApiKey(SiteOwned):

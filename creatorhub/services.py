@@ -45,15 +45,17 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
     Invitation.objects.filter(site=site, email__iexact=email, accepted_at=None, revoked_at=None).update(
         revoked_at=now
     )
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         site=site,
         email=email,
         role=role,
-        token_hash=hash_secret(token),
         invited_by=invited_by,
+        created_at=now,
         expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
+    token = invitation.token()
+    invitation.token_hash = hash_secret(token)
+    invitation.save()
     audit.record(
         site,
         AuditAction.MEMBER_INVITED,
@@ -64,7 +66,7 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
     )
     # Robust: a broker down must not fail the invitation, which is made; the team page lists it pending,
     # and inviting the same email again sends a new link.
-    transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk, token), robust=True)
+    transaction.on_commit(lambda: send_invitation_email.delay(site.pk, invitation.pk), robust=True)
     return invitation, token
 
 

@@ -51,11 +51,11 @@ def start_after_commit(site: Site, task, job, *, if_not_started: dict) -> None:
 
 
 @shared_task(base=SiteTask, autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=8)
-def send_invitation_email(site, invitation_id: int, token: str) -> None:
+def send_invitation_email(site, invitation_id: int) -> None:
     invitation = Invitation.objects.filter(pk=invitation_id).select_related("invited_by").first()
     if invitation is None or not invitation.is_usable():
         return
-    link = settings.SITE_URL.rstrip("/") + reverse("accept-invitation", args=[token])
+    link = settings.SITE_URL.rstrip("/") + reverse("accept-invitation", args=[invitation.token()])
     context = {"invitation": invitation, "site": site, "link": link}
     send_mail(
         subject=f"Join {site.name} on CreatorHub",

@@ -241,3 +241,24 @@ def test_removing_a_member_revokes_the_api_keys_they_made(as_user, site, owner, 
         ours.refresh_from_db()
     assert theirs.revoked_at is not None
     assert ours.revoked_at is None
+
+
+def test_the_invitation_token_never_travels_through_the_broker(
+    site, owner, monkeypatch, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The task is given ids only; the worker works the token out again from the server's secret."""
+    from creatorhub import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.send_invitation_email, "delay", lambda *args: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True), scope(site=site):
+        invitation, token = services.invite_member(
+            site, email="newbie@example.com", role=Role.ADMIN, invited_by=owner
+        )
+    assert sent == [(site.pk, invitation.pk)]
+    assert not any(token in str(arg) for arg in sent[0])
+
+    tasks.send_invitation_email(*sent[0])  # as the worker runs it
+    link = path_of(invitation_link())
+    assert link.rstrip("/").rsplit("/", 1)[1] == token
+    assert "Join Ana&#x27;s Yoga Studio" in client.get(link).content.decode()
