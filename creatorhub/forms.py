@@ -35,6 +35,12 @@ class NewAccountForm(forms.Form):
         return data
 
 
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+
+
 class AuditFilterForm(forms.Form):
     """The audit log's filters: what was done, and by whom (choices from the site's team and keys)."""
 

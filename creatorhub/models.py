@@ -45,6 +45,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Platform staff: may use the admin and, with the support permission, the support pages.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    session_epoch = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by “Log out other sessions”: ends the sessions made before.",
+    )
 
     objects = UserManager()
 
@@ -68,6 +73,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_support(self) -> bool:
         return self.is_active and self.is_staff and self.has_perm("creatorhub.support")
+
+    def _get_session_auth_hash(self, secret=None):
+        """The hash every request checks its session against (Django's, of the password, which is why a
+        password change logs out the other sessions), with the session epoch in it: raising the epoch
+        logs them out too. At epoch 0 it is Django's own, so sessions made before the epoch existed stay."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret)
+        return salted_hmac(
+            "creatorhub.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Plan(models.Model):

@@ -6,8 +6,8 @@ A `Limit` names a counter (its group) and the setting that holds its rate ("10/1
 15-minute window). The counters are django-ratelimit's: fixed windows in the cache (Redis in production),
 each key's window offset by a hash of the key, the key hashed into the cache key (no address or email is
 stored in clear). `hit` counts a request and says how long to wait when it is over the rate; `reached`
-only looks, for counters of failures that `count` adds to after a failure. A refusal is a 429 whose
-Retry-After is the time left in the window (`refuse`).
+only looks, for counters of failures that `count` adds to after a failure, and `clear` forgets them (a
+password reset). A refusal is a 429 whose Retry-After is the time left in the window (`refuse`).
 
 When the cache fails, a limit lets the request through and logs why: a login page that failed with the
 cache would shut everyone out. The dashboard keeps django-axes' lockout, which lives in the database.
@@ -18,8 +18,10 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,15 @@ class Limit:
     def count(self, request: HttpRequest, key: str) -> None:
         """Counts one more under `key` (a failure, after it happened)."""
         self._usage(request, key, increment=True)
+
+    def clear(self, key: str) -> None:
+        """Forgets the count under `key` in the current window. django-ratelimit has no call for it: this
+        deletes the cache key `get_usage` counts in (tests/creatorhub/test_password_reset.py proves it)."""
+        _, period = _split_rate(self.rate)
+        try:
+            cache.delete(_make_cache_key(self.group, _get_window(key, period), self.rate, key, ALL))
+        except Exception as error:
+            logger.warning("Rate limit %s not cleared: the cache failed (%s)", self.group, error)
 
     def _usage(self, request: HttpRequest, key: str, *, increment: bool) -> dict | None:
         try:

@@ -1,4 +1,5 @@
-"""Writes of the tenancy core: sites, the team and API keys. One function per use case, `site` first."""
+"""Writes of the tenancy core: sites, the team, API keys and dashboard accounts. One function per use
+case, `site` first."""
 
 import secrets
 from datetime import timedelta
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from creatorhub import audit
@@ -15,7 +17,7 @@ from creatorhub.errors import ApiKeyError, TeamError
 from creatorhub.models import ApiKey, AuditAction, Invitation, Membership, Plan, Site, User
 from creatorhub.roles import Role
 from creatorhub.selectors import hash_secret
-from creatorhub.tasks import send_invitation_email
+from creatorhub.tasks import send_invitation_email, send_password_reset_email
 from creatorhub.tenancy import ensure_same_site, site_scope
 
 API_KEY_USE_STEP = timedelta(minutes=5)
@@ -206,3 +208,22 @@ def record_api_key_use(*, api_key: ApiKey) -> None:
         with site_scope(api_key.site):  # the key's own site, whichever URL it was sent to
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+@transaction.atomic
+def request_password_reset(*, email: str) -> None:
+    """Emails a link to set a new password to the active dashboard account of this email. An unknown
+    address gets nothing, and the caller answers alike, so nobody learns who has an account. The worker
+    makes the link: no token travels through the broker."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is not None:
+        # Robust: with the broker down, the page still answers; asking again sends a link.
+        transaction.on_commit(lambda: send_password_reset_email.delay(user.pk), robust=True)
+
+
+@transaction.atomic
+def log_out_other_sessions(*, user: User) -> None:
+    """Ends every session of the account: a new session epoch changes the hash each session is checked
+    against (User._get_session_auth_hash). The caller keeps its own with update_session_auth_hash."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])

@@ -256,8 +256,9 @@ LOGIN_RATE_PER_IP = envrate("LOGIN_RATE_PER_IP", "30/10m")  # dashboard login PO
 LOGIN_FAILURES_PER_ACCOUNT = envrate("LOGIN_FAILURES_PER_ACCOUNT", "20/h")  # failed, one email, anywhere
 MEMBER_LOGIN_RATE_PER_IP = envrate("MEMBER_LOGIN_RATE_PER_IP", "30/10m")  # member logins, all sites
 MEMBER_LOGIN_FAILURES_PER_EMAIL = envrate("MEMBER_LOGIN_FAILURES_PER_EMAIL", "5/15m")  # one site and email
-PASSWORD_RESET_RATE_PER_IP = envrate("PASSWORD_RESET_RATE_PER_IP", "10/h")  # member resets, all sites
-PASSWORD_RESET_RATE_PER_EMAIL = envrate("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")  # one site and email
+# Password reset requests, the member area's (all sites; one site and email) and the dashboard's apart.
+PASSWORD_RESET_RATE_PER_IP = envrate("PASSWORD_RESET_RATE_PER_IP", "10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = envrate("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")
 FORM_SUBMISSION_RATE_PER_IP = envrate("FORM_SUBMISSION_RATE_PER_IP", "10/10m")  # one public form
 API_RATE_PER_KEY = envrate("API_RATE_PER_KEY", "1200/m")  # every request with one API key
 API_WRITE_RATE_PER_KEY = envrate("API_WRITE_RATE_PER_KEY", "300/m")  # its POST, PUT, PATCH and DELETE
@@ -280,6 +281,9 @@ AXES_VERBOSE = False
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
 # How long a team invitation stays valid.
 INVITATION_MAX_AGE_DAYS = envint("INVITATION_MAX_AGE_DAYS", "7")
+# How long a dashboard password reset link works (creatorhub.tokens; at most PASSWORD_RESET_TIMEOUT, the
+# member area's set-password links', Django's three days).
+DASHBOARD_RESET_MAX_AGE_MINUTES = envint("DASHBOARD_RESET_MAX_AGE_MINUTES", "60")
 
 LOGGING = {
     "version": 1,

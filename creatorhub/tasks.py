@@ -1,4 +1,5 @@
-"""Celery tasks of the tenancy core, and the base class that runs every site task in its site's scope."""
+"""Celery tasks of the tenancy core (team invitations, dashboard password resets), and the base class
+that runs every site task in its site's scope."""
 
 import logging
 import smtplib
@@ -10,8 +11,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from creatorhub.models import Invitation, Site
+from creatorhub.models import Invitation, Site, User
 from creatorhub.tenancy import site_scope
+from creatorhub.tokens import password_reset_url, reset_link_lifetime
 
 logger = logging.getLogger(__name__)
 NOT_STARTED = "It could not be started: the job queue did not answer. Start it again in a moment."
@@ -62,4 +64,18 @@ def send_invitation_email(site, invitation_id: int) -> None:
         message=render_to_string("emails/team_invitation.txt", context),
         from_email=None,
         recipient_list=[invitation.email],
+    )
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=8)
+def send_password_reset_email(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    context = {"user": user, "link": password_reset_url(user), "lifetime": reset_link_lifetime()}
+    send_mail(
+        subject="Reset your CreatorHub password",
+        message=render_to_string("emails/password_reset.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
     )

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from creatorhub import login, views
+from creatorhub import accounts, login, views
 
 site_pages = [
     path("", views.SiteHomeView.as_view(), name="site-home"),
@@ -24,6 +24,18 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="app-home"), name="root"),
     path("accounts/login/", login.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", accounts.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("accounts/password/", accounts.PasswordView.as_view(), name="password"),
+    path(
+        "accounts/password/log-out-other-sessions/",
+        accounts.LogOutOtherSessionsView.as_view(),
+        name="log-out-other-sessions",
+    ),
     path("invitations/<str:token>/", views.AcceptInvitationView.as_view(), name="accept-invitation"),
     path("app/", views.AppHomeView.as_view(), name="app-home"),
     path("app/<slug:site>/", include(site_pages)),

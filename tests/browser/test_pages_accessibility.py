@@ -29,6 +29,7 @@ from contacts.selectors import contact_by_email
 from contacts.services import Consent
 from creatorhub import services as team
 from creatorhub.roles import Role
+from creatorhub.tokens import password_reset_url
 from emails.models import EmailKind, EmailStatus, OutboundEmail
 from offers.services import catalog, members
 from offers.services.access import Granter
@@ -223,6 +224,13 @@ SCREENS = {
     "team": Screen("creator", lambda w: "/app/ana-yoga/settings/team/", "Settings"),
     "api-keys": Screen("creator", lambda w: "/app/ana-yoga/settings/api-keys/", "Settings"),
     "audit-log": Screen("creator", lambda w: "/app/ana-yoga/audit/", "Audit log"),
+    "password": Screen("creator", lambda w: "/accounts/password/", "Password"),
+    # Dashboard accounts, logged out.
+    "login": Screen("visitor", lambda w: "/accounts/login/", "Log in to CreatorHub"),
+    "password-reset": Screen("visitor", lambda w: "/accounts/password-reset/", "Reset your password"),
+    "password-reset-set": Screen(
+        "visitor", lambda w: urlsplit(password_reset_url(w.owner)).path, "Choose a new password"
+    ),
     # Public pages.
     "sign-up-form": Screen("visitor", lambda w: "/f/ana-yoga/newsletter/", "Weekly practice notes"),
     "sign-up-thanks": Screen(

@@ -1,6 +1,7 @@
 """Abuse limits (issue #7 item 3, README "Abuse limits and security headers"): rate limits on the
-dashboard and member-area logins, the member password reset, the public forms and the API keys, each a
-429 with Retry-After; django-axes' lockout of an account for the address its failures came from.
+dashboard and member-area logins, the password resets, the public forms and the API keys, each a 429
+with Retry-After; django-axes' lockout of an account for the address its failures came from; the cap
+on an account's failed logins, which never refuses the owner's own browser (issue #14 item 5).
 
 Rates are settings: each test sets small ones. Every test starts with an empty cache of its own
 (tests/conftest.py) and axes' failures are rows of the test's rolled-back transaction, so nothing a test
@@ -9,6 +10,7 @@ counts reaches another one (test_no_failure_or_count_is_left_over_from_an_earlie
 import re
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import quote
 
 import pytest
 from axes.models import AccessAttempt
@@ -22,6 +24,7 @@ from django_scopes import scope
 from contacts.models import Contact
 from creatorhub import services
 from creatorhub.env import envrate
+from creatorhub.login import KNOWN_DEVICE_COOKIE
 from creatorhub.roles import Role
 from offers.services import access, catalog, members
 from tests.factories import PASSWORD, ContactFactory, FormFactory, SiteFactory
@@ -109,7 +112,75 @@ def test_failed_logins_for_one_account_from_many_addresses_are_capped(client, se
     assert refused.status_code == 429
     assert 1 <= retry_after(refused) <= 3600
     assert "Too many failed logins for this account" in text(refused)
+    assert "Reset your password" in text(refused)
+    assert f'href="{reverse("password-reset")}?email={quote(owner.email)}"' in refused.content.decode()
     assert log_in(client, admin.email, address="192.0.2.200").status_code == 302
+
+
+def test_a_stranger_who_uses_up_the_accounts_cap_does_not_keep_the_owner_out_of_their_own_browser(
+    settings, owner
+):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = "3/h"
+    owners_browser = Client()
+    assert log_in(owners_browser, owner.email).status_code == 302  # known for the account from now on
+    owners_browser.post(reverse("logout"))
+    for n in range(3):
+        assert log_in(Client(), owner.email, "wrong", address=f"192.0.2.{n}").status_code == 200
+
+    # The owner's browser: a wrong password is a form error, the right one gets in.
+    assert log_in(owners_browser, owner.email, "typo").status_code == 200
+    assert log_in(owners_browser, owner.email).status_code == 302
+    # Any other browser, with the right password too, is sent to the password reset.
+    refused = log_in(Client(), owner.email, address="192.0.2.200")
+    assert refused.status_code == 429
+    assert "Log in from a browser you used for it before, reset your password" in text(refused)
+
+
+def test_a_known_browser_still_meets_the_lockout_of_its_own_address(client, settings, owner):
+    assert log_in(client, owner.email).status_code == 302
+    client.post(reverse("logout"))
+    codes = [log_in(client, owner.email, "wrong").status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+
+    assert codes[-1] == 429
+    locked = log_in(client, owner.email)
+    assert locked.status_code == 429
+    assert "logging in to it from here is paused. Reset your password" in text(locked)
+    assert f'href="{reverse("password-reset")}?email=' in locked.content.decode()
+
+
+def test_a_browser_is_known_only_for_the_accounts_it_logged_in_to(client, settings, owner, admin):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = "1/h"
+    shared = Client()
+    for user in (owner, admin):  # a computer the team shares
+        assert log_in(shared, user.email).status_code == 302
+        shared.post(reverse("logout"))
+    assert log_in(client, admin.email).status_code == 302
+    client.post(reverse("logout"))
+    for user in (owner, admin):
+        log_in(Client(), user.email, "wrong", address=ELSEWHERE)
+
+    assert log_in(client, owner.email).status_code == 429  # known for the admin, not the owner
+    assert log_in(client, admin.email).status_code == 302
+    for user in (owner, admin):
+        assert log_in(shared, user.email).status_code == 302
+        shared.post(reverse("logout"))
+    assert log_in(Client(), owner.email).status_code == 429
+    forged = Client()
+    forged.cookies[KNOWN_DEVICE_COOKIE] = str(owner.pk)  # unsigned
+    assert log_in(forged, owner.email).status_code == 429
+
+
+def test_the_known_browser_cookie_is_signed_http_only_and_lax(client, settings, owner):
+    settings.SESSION_COOKIE_SECURE = True
+
+    cookie = log_in(client, owner.email).cookies[KNOWN_DEVICE_COOKIE]
+
+    assert cookie["httponly"] is True
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "Lax"
+    assert int(cookie["max-age"]) >= 365 * 24 * 3600
+    assert str(owner.pk) in cookie.value
+    assert cookie.value != str(owner.pk)  # with its signature
 
 
 def test_a_logged_in_user_is_not_counted_or_locked(client, owner):
@@ -198,6 +269,24 @@ def test_member_password_resets_are_limited_per_email_and_per_address(client, se
     # The address's own rate: four requests, whatever the email.
     codes = [reset(f"someone{n}@example.com").status_code for n in range(5)]
     assert codes == [200, 200, 200, 200, 429]
+
+
+def test_dashboard_password_resets_are_limited_per_email_and_per_address(client, settings, owner, mailoutbox):
+    settings.PASSWORD_RESET_RATE_PER_EMAIL = "2/h"
+    settings.PASSWORD_RESET_RATE_PER_IP = "4/h"
+
+    def reset(email, address=HOME):
+        return client.post(reverse("password-reset"), {"email": email}, REMOTE_ADDR=address)
+
+    assert [reset(owner.email, address=a).status_code for a in ("192.0.2.1", "192.0.2.2")] == [200, 200]
+    refused = reset(owner.email.upper(), address="192.0.2.3")
+    assert refused.status_code == 429
+    assert 1 <= retry_after(refused) <= 3600
+    assert "We sent links to this address a moment ago" in text(refused)
+    # The address's own rate: four requests, whatever the email.
+    codes = [reset(f"someone{n}@example.com").status_code for n in range(5)]
+    assert codes == [200, 200, 200, 200, 429]
+    assert "Too many attempts from your network" in text(reset("another@example.com"))
 
 
 # -- Public forms ----------------------------------------------------------------------------------------
