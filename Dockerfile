@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # An unprivileged user owns only its home (gunicorn 25.1+ keeps its control socket in ~/.gunicorn) and
-# /app/var (Celery beat's schedule); the code and the collected static files stay root-owned and read-only.
+# /app/var (Celery beat's schedule; var/media, where compose mounts the media volume); the code and the
+# collected static files stay root-owned and read-only.
 RUN groupadd --system --gid 10001 creatorhub \
     && useradd --system --uid 10001 --gid creatorhub --create-home --home-dir /home/creatorhub \
        --shell /usr/sbin/nologin creatorhub
@@ -27,8 +28,8 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install .
 # they are not baked into the image's environment.
 RUN SECRET_KEY=collectstatic-build-only-not-a-secret DEBUG=false \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/var \
-    && chown creatorhub:creatorhub /app/var
+    && mkdir -p /app/var/media \
+    && chown -R creatorhub:creatorhub /app/var
 
 USER creatorhub:creatorhub
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from contacts import bulk, exports, segments, selectors, services
 from contacts.errors import SegmentError
-from contacts.export_views import download_response
+from contacts.export_files import download_response
 from contacts.models import (
     BulkAction,
     ConsentEvent,

@@ -1,11 +1,22 @@
 """Demo contacts for `manage.py seed_demo`: every subscription status and reason, tags, forms, and the
 consent events and emails that got them there. Run only on a site that has no contacts yet."""
 
-from django.db import transaction
+from datetime import timedelta
 
-from contacts import bulk, exports, services
+from django.db import transaction
+from django.utils import timezone
+
+from contacts import bulk, export_files, exports, services
 from contacts.imports import demo as import_demo
-from contacts.models import BulkActionKind, ConsentSource, Contact, ContactOrigin
+from contacts.models import (
+    BulkActionKind,
+    ConsentSource,
+    Contact,
+    ContactOrigin,
+    Export,
+    ExportFileDeleted,
+    JobStatus,
+)
 from contacts.services import Consent
 from creatorhub.tenancy import site_scope
 
@@ -55,8 +66,23 @@ def seed(sites: dict, team: dict, stdout) -> None:
 
 def _seed_team_work(site, admin, stdout):
     """What the team did from the Contacts tab: a tag added to every subscriber, and an export of them
-    (written by a worker, or at once when Celery runs eagerly)."""
+    (written by a worker, or at once when Celery runs eagerly); an export of last month, whose file has
+    expired."""
     with site_scope(site):
+        long_ago = timezone.now() - timedelta(days=30)
+        customers, words = bulk.clean_selection(site, {"segment": "customers"})
+        Export.objects.create(
+            site=site,
+            segment_name=words,
+            filters=customers,
+            status=JobStatus.DONE,
+            created_by=admin,
+            created_at=long_ago,
+            finished_at=long_ago,
+            expires_at=export_files.expiry_of(long_ago),
+            file_deleted_at=export_files.expiry_of(long_ago),
+            file_deleted_because=ExportFileDeleted.EXPIRED,
+        )
         bulk.start_bulk_action(
             site,
             kind=BulkActionKind.ADD_TAG,
@@ -65,7 +91,7 @@ def _seed_team_work(site, admin, stdout):
             by_user=admin,
         )
         exports.start_export(site, selection={"segment": "subscribed"}, by_user=admin)
-    stdout.write(f"  a bulk action and an export on {site.name}")
+    stdout.write(f"  a bulk action and two exports (one expired) on {site.name}")
 
 
 def _seed_person(site, email, name, tags, story, *, newsletter, free_class, owner):

@@ -4,8 +4,9 @@ site's scope, so another site's export is a 404."""
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import patch_vary_headers
 from django.views import View
@@ -13,23 +14,12 @@ from django.views.generic import TemplateView
 
 from contacts import exports
 from contacts.errors import ExportError
+from contacts.export_files import download_response
 from contacts.models import Contact, Export, JobStatus
 from contacts.selectors import personal_data
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
-
-
-def download_response(export: Export) -> FileResponse:
-    """The export's CSV as an attachment; a 404 until it is written."""
-    if export.status != JobStatus.DONE or not export.file:
-        raise Http404("This export has no file yet.")
-    return FileResponse(
-        export.file.open("rb"),
-        as_attachment=True,
-        filename=export.file.name.rsplit("/", 1)[-1],
-        content_type="text/csv; charset=utf-8",
-    )
 
 
 def selection_from(post) -> dict:
@@ -79,7 +69,9 @@ class ExportListView(SitePageMixin, TemplateView):
         except BadCursor:
             raise Http404("This page link is not valid.") from None
         next_url = f"{request.path}?before={next_cursor}" if next_cursor else None
-        return self.render_to_response(self.get_context_data(exports=page, next_url=next_url))
+        return self.render_to_response(
+            self.get_context_data(exports=page, next_url=next_url, kept_days=settings.EXPORT_FILES_KEPT_DAYS)
+        )
 
 
 class ExportDetailView(SitePageMixin, TemplateView):
@@ -92,7 +84,9 @@ class ExportDetailView(SitePageMixin, TemplateView):
     def get(self, request, site, pk):
         export = get_object_or_404(Export.objects.select_related("created_by"), pk=pk)
         context = self.get_context_data(
-            export=export, polling=export.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+            export=export,
+            polling=export.status in (JobStatus.QUEUED, JobStatus.RUNNING),
+            kept_days=settings.EXPORT_FILES_KEPT_DAYS,
         )
         if request.htmx:
             self.template_name = "app/exports/_progress.html"

@@ -3,13 +3,14 @@ written by a Celery job row by row, so memory does not grow with the number of c
 downloaded through the site's scoped pages and API (the file is never public)."""
 
 import csv
+import io
 import tempfile
 
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from contacts import bulk
+from contacts import bulk, export_files
 from contacts.errors import BulkActionError, ExportError
 from contacts.models import Export, JobStatus
 from creatorhub import audit
@@ -76,9 +77,12 @@ def run_export(site: Site, *, export: Export) -> Export:
         export.total = contacts.count()
         export.save(update_fields=["status", "written", "total"])
     try:
-        # UTF-8 with a BOM, so that spreadsheet programs read the names right.
-        with tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="") as out:
-            _write(export, contacts, out)
+        # Written as text, stored as bytes (object storage uploads bytes). UTF-8 with a BOM, so that
+        # spreadsheet programs read the names right.
+        with tempfile.TemporaryFile() as out:
+            text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+            _write(export, contacts, text)
+            text.detach()  # flushes, and leaves `out` open
             name = f"{site.slug}-contacts-{timezone.now():%Y%m%d-%H%M%S}-{export.pk}.csv"
             export.file.save(name, File(out), save=False)
     except Exception as error:
@@ -87,6 +91,7 @@ def run_export(site: Site, *, export: Export) -> Export:
         export.save()
         raise
     export.status, export.finished_at = JobStatus.DONE, timezone.now()
+    export.expires_at = export_files.expiry_of(export.finished_at)
     export.save()
     return export
 

@@ -327,8 +327,14 @@ class BulkAction(SiteOwned):
         return f"{self.get_kind_display()} on {self.description} ({self.status})"
 
 
+class ExportFileDeleted(models.TextChoices):
+    EXPIRED = "expired", "Expired"
+    CONTACT_DELETED = "contact_deleted", "Deleted with a contact it held"
+
+
 class Export(SiteOwned):
-    """A CSV export of the contacts a segment matches, written by a Celery job to a file for download."""
+    """A CSV export of the contacts a segment matches, written by a Celery job to a file for download. The
+    file holds personal data: it is deleted when it expires and when a contact it may hold is deleted."""
 
     segment_name = models.CharField(max_length=100, help_text="What was exported, in words, at the time.")
     filters = models.JSONField(help_text="The segment's filters as they were when the export was asked for.")
@@ -337,6 +343,9 @@ class Export(SiteOwned):
     total = models.PositiveIntegerField(default=0)
     written = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When the file is deleted.")
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+    file_deleted_because = models.CharField(max_length=20, blank=True, choices=ExportFileDeleted.choices)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -441,6 +450,13 @@ class ImportRowError(SiteOwned):
     row = models.PositiveIntegerField()
     column = models.CharField(max_length=200, blank=True)
     message = models.CharField(max_length=300)
+
+    # The one message that names a contact: deleting the contact deletes it (contacts.services).
+    ALSO_ON_ROW = " is also on row "
+
+    @classmethod
+    def duplicate(cls, email: str, kept: int) -> str:
+        return f"{email}{cls.ALSO_ON_ROW}{kept}: row {kept} was imported, not this one."
 
     class Meta:
         ordering = ["row", "id"]

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.models import (
@@ -11,6 +12,7 @@ from contacts.models import (
     ConsentEvent,
     Contact,
     Export,
+    ExportFileDeleted,
     Form,
     JobStatus,
     UnsubscribeReason,
@@ -353,7 +355,13 @@ class BulkActionSerializer(serializers.ModelSerializer):
 
 class ExportSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
-    download_url = serializers.SerializerMethodField(help_text="The CSV file, once the export is done.")
+    download_url = serializers.SerializerMethodField(
+        help_text="The CSV file, once the export is done and until it is deleted. With object storage it "
+        "answers with a redirect to a link that works for a few minutes."
+    )
+    file_deleted_because = serializers.SerializerMethodField(
+        help_text="Why the file was deleted: it expired, or a contact it may hold was deleted."
+    )
 
     class Meta:
         model = Export
@@ -365,14 +373,21 @@ class ExportSerializer(serializers.ModelSerializer):
             "written",
             "error",
             "download_url",
+            "expires_at",
+            "file_deleted_at",
+            "file_deleted_because",
             "created_by",
             "created_at",
             "finished_at",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=ExportFileDeleted.choices, allow_null=True))
+    def get_file_deleted_because(self, export) -> str | None:
+        return export.file_deleted_because or None
+
     def get_download_url(self, export) -> str | None:
-        if export.status != JobStatus.DONE:
+        if export.status != JobStatus.DONE or export.file_deleted_at:
             return None
         path = reverse(
             "contacts-api:export-download", kwargs={"site": self.context["site"].slug, "pk": export.pk}

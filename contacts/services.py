@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import segments, tokens
+from contacts import export_files, segments, tokens
 from contacts.errors import ConsentError, ContactError, FormError
 from contacts.models import (
     ConsentEvent,
@@ -27,6 +27,7 @@ from contacts.models import (
     DeliveryEvent,
     Form,
     FormSubmission,
+    ImportRowError,
     Segment,
     SubscriptionStatus,
     Tag,
@@ -162,8 +163,9 @@ def update_contact(
 @transaction.atomic
 def delete_contact(site: Site, *, contact: Contact) -> None:
     """Deletes the contact and erases their personal data everywhere: their consent events, tags, form
-    submissions and providers' delivery reports go with them; the rooms above delete or anonymise what
-    they hold (creatorhub.personal_data), so activity counts and purchases stay right without them."""
+    submissions, providers' delivery reports, the export files that may hold them and the import errors
+    that name them go with them; the rooms above delete or anonymise what they hold
+    (creatorhub.personal_data), so activity counts and purchases stay right without them."""
     _check_site(site, contact)
     audit.record(  # the contact's id only: the entry outlives their personal data
         site,
@@ -173,6 +175,8 @@ def delete_contact(site: Site, *, contact: Contact) -> None:
     )
     personal_data.erase(contact, uuid.uuid4().hex)
     DeliveryEvent.objects.filter(Q(contact=contact) | Q(recipient__lower=contact.email.lower())).delete()
+    export_files.delete_files_holding(site, contact=contact)
+    ImportRowError.objects.filter(message__istartswith=contact.email + ImportRowError.ALSO_ON_ROW).delete()
     contact.delete()
     segments.contacts_changed(site)
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from contacts import bulk, exports
+from contacts import bulk, export_files, exports
 from contacts.imports.services import run_import
 from contacts.models import BulkAction, Export, Import
 from creatorhub.tasks import SiteTask
@@ -30,3 +30,8 @@ def run_import_task(site, import_id: int) -> str:
     if contact_import is None:
         return "gone"
     return run_import(site, contact_import=contact_import).status
+
+
+@shared_task
+def delete_expired_export_files() -> int:
+    return export_files.delete_expired_files()

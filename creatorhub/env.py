@@ -34,6 +34,34 @@ def envstr(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def envfilestorage(name: str, *, link_seconds: int) -> dict:
+    """The STORAGES entry of uploaded and written files: "filesystem" (MEDIA_ROOT) or "s3" (django-storages,
+    configured by S3_BUCKET, S3_ENDPOINT_URL, S3_REGION, S3_PREFIX and S3_ADDRESSING_STYLE; boto3 finds the
+    credentials). Private objects, downloaded through links signed for `link_seconds`."""
+    kind = os.environ.get(name, "filesystem").strip().lower()
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"{name} must be filesystem or s3; got {kind!r}.")
+    bucket = os.environ.get("S3_BUCKET", "").strip()
+    if not bucket:
+        raise ImproperlyConfigured(f"S3_BUCKET must be set when {name} is s3.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,  # another provider than AWS
+            "region_name": os.environ.get("S3_REGION") or None,
+            "location": os.environ.get("S3_PREFIX", ""),  # a folder of a shared bucket
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,  # "path" for most clones
+            "default_acl": None,  # the bucket's own: private
+            "querystring_auth": True,
+            "querystring_expire": link_seconds,
+            "file_overwrite": False,
+        },
+    }
+
+
 _RATE = re.compile(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]")
 
 

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from creatorhub.env import envbool, envint, envlist, envrate, envstr
+from creatorhub.env import envbool, envfilestorage, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -124,12 +124,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploaded imports and written exports: private files, served only through the site's scoped pages.
+# Uploaded imports and written exports: private files, served only through the site's scoped pages. Web
+# saves an upload that a worker reads, and a worker writes an export that web serves, so both must use the
+# same storage: a directory both mount (FILE_STORAGE=filesystem, MEDIA_ROOT; compose mounts one volume in
+# web and worker), or S3-compatible object storage (FILE_STORAGE=s3, django-storages), where downloads are
+# redirects to links signed for DOWNLOAD_LINK_SECONDS. S3 credentials come from boto3's usual sources
+# (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the machine's role).
 MEDIA_ROOT = envstr("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+DOWNLOAD_LINK_SECONDS = envint("DOWNLOAD_LINK_SECONDS", "300")
+# How long an export's file is kept before it is deleted (the hourly sweep, contacts.export_files).
+EXPORT_FILES_KEPT_DAYS = envint("EXPORT_FILES_KEPT_DAYS", "7")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": envfilestorage("FILE_STORAGE", link_seconds=DOWNLOAD_LINK_SECONDS),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -305,6 +313,7 @@ except ValueError:
     raise ImproperlyConfigured(f"USAGE_NIGHTLY_AT must look like 03:00; got {USAGE_NIGHTLY_AT!r}.") from None
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-emails": {"task": "emails.tasks.requeue_stale_emails", "schedule": 60.0},
+    "delete-expired-export-files": {"task": "contacts.tasks.delete_expired_export_files", "schedule": 3600.0},
     "nightly-usage": {
         "task": "activity.tasks.nightly_usage",
         "schedule": crontab(hour=_hour, minute=_minute),

@@ -1,7 +1,9 @@
 """docker-compose.yml and the Dockerfile start what this project actually contains.
 
-No Docker engine is needed: the files are parsed, and the modules, URLs, settings and Celery options they
-name are checked against this checkout and its installed packages. No test here touches the database.
+No Docker engine is needed: the file is read as `docker compose config` reads it (YAML merge keys, then
+${VARIABLE} interpolation from the environment), and the modules, URLs, settings and Celery options it
+names are checked against this checkout and its installed packages. No test here touches the database.
+(tests/test_deployment.py starts the processes themselves.)
 """
 
 import json
@@ -19,11 +21,46 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
+SECRETS = {"SECRET_KEY": "compose-test-key", "POSTGRES_PASSWORD": "compose-test-password"}
+VARIABLE = re.compile(r"\$(?:\$|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\})")
+
+
+class MissingVariable(Exception):
+    pass
+
+
+def interpolate(value, env: dict):
+    """Compose's interpolation: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error};
+    $$ is a literal $ (kept as $$ here, as `docker compose config` shows it)."""
+    if isinstance(value, dict):
+        return {key: interpolate(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolate(item, env) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def one(match):
+        name, op, arg = match["name"], match["op"], match["arg"]
+        if name is None:
+            return "$$"
+        given = env.get(name)
+        missing = given is None or (given == "" and op and op.startswith(":"))
+        if missing and op and op.endswith("?"):
+            raise MissingVariable(f"{name}: {arg}")
+        if missing and op and op.endswith("-"):
+            return arg
+        return given or ""
+
+    return VARIABLE.sub(one, value)
+
+
+def compose_config(env: dict) -> dict:
+    return interpolate(yaml.safe_load((ROOT / "docker-compose.yml").read_text()), env)
 
 
 @pytest.fixture(scope="module")
 def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose_config(SECRETS)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +118,7 @@ def test_web_migrates_then_serves_creatorhub_wsgi_with_gunicorn_on_port_8000(ser
         "exec", "gunicorn", "creatorhub.wsgi:application",
         "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-",
     ]  # fmt: skip
-    assert web["ports"] == ["8000:8000"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
 
 
 def test_web_health_check_fetches_the_health_endpoint_with_python_not_curl(services):
@@ -167,15 +204,58 @@ def test_database_and_redis_urls_point_at_the_compose_services(services):
     assert (redis.scheme, redis.hostname, redis.port) == ("redis", "redis", 6379)
 
 
-def test_secret_key_must_be_supplied_not_hard_coded(services):
+def test_secrets_come_from_the_environment_and_compose_refuses_to_start_without_them():
+    raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     for name in APP_SERVICES:
-        assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", services[name]["environment"]["SECRET_KEY"]), name
+        assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", raw[name]["environment"]["SECRET_KEY"]), name
+    assert re.fullmatch(
+        r"\$\{POSTGRES_PASSWORD:\?[^}]+\}", raw["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    )
+    for missing in SECRETS:
+        with pytest.raises(MissingVariable, match=missing):
+            compose_config({name: value for name, value in SECRETS.items() if name != missing})
+    with pytest.raises(MissingVariable):
+        compose_config({**SECRETS, "POSTGRES_PASSWORD": ""})
+
+
+def test_no_port_is_published_on_every_interface(services):
+    """Only web publishes a port, on this machine's loopback: an HTTPS proxy in front publishes the site."""
+    published = {name: service.get("ports", []) for name, service in services.items() if service.get("ports")}
+    assert set(published) == {"web"}
+    for port in published["web"]:
+        if isinstance(port, dict):
+            assert port.get("host_ip") == "127.0.0.1", port
+        else:
+            assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_every_service_that_touches_files_mounts_one_named_volume_at_media_root(compose, services):
+    """Web saves uploads that the worker reads; the worker writes exports that web serves."""
+    env = services["web"]["environment"]
+    assert env["FILE_STORAGE"] == "filesystem"
+    mounts = {}
+    for name in ("web", "worker"):
+        volumes = [volume.split(":") for volume in services[name]["volumes"]]
+        mounts[name] = [(source, target) for source, target, *_ in volumes if target == env["MEDIA_ROOT"]]
+        assert len(mounts[name]) == 1, f"{name} mounts nothing at MEDIA_ROOT"
+    assert mounts["web"] == mounts["worker"]
+    source = mounts["web"][0][0]
+    assert not source.startswith((".", "/", "~")), "a named volume, not a folder of one machine"
+    assert source in compose["volumes"]
+
+
+def test_the_image_lets_its_user_write_the_media_folder(dockerfile, services):
+    media = services["web"]["environment"]["MEDIA_ROOT"]
+    made = next(line for line in dockerfile if "mkdir -p" in line)
+    assert f"mkdir -p {media}" in made
+    assert re.search(r"chown -R creatorhub:creatorhub /app/var\b", made)
+    assert media.startswith("/app/var/")
 
 
 def test_compose_environment_gives_production_settings_over_plain_http(services):
     """Load the settings in a fresh process with exactly the compose environment, as the containers do."""
     env = {key: str(value) for key, value in services["web"]["environment"].items()}
-    env |= {"SECRET_KEY": "compose-test-key", "PATH": os.environ["PATH"]}
+    env |= {"PATH": os.environ["PATH"]}
     env["DJANGO_SETTINGS_MODULE"] = "creatorhub.settings"
     probe = textwrap.dedent("""
         import json

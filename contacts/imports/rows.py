@@ -32,7 +32,7 @@ from contacts.imports.mapping import (
 )
 from contacts.imports.reading import DAMAGED, Record
 from contacts.imports.statuses import BOUNCED, LEFT, Status
-from contacts.models import Contact, Tag
+from contacts.models import Contact, ImportRowError, Tag
 from contacts.services import MAX_TAGS_PER_CALL
 
 EMAIL_MAX = Contact._meta.get_field("email").max_length
@@ -171,11 +171,7 @@ class RowReader:
         key = email.lower()
         kept = self.kept.setdefault(key, row)
         if kept != row:
-            return [
-                self._error(
-                    row, self.email, f"{email} is also on row {kept}: row {kept} was imported, not this one."
-                )
-            ]
+            return [self._error(row, self.email, ImportRowError.duplicate(email, kept))]
         return ContactRow(row, email, name, fields, tags, *consent)
 
     def _consent(self, row, cells, problems) -> tuple[Status, datetime | None, str | None, str]:

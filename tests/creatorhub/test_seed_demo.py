@@ -89,7 +89,7 @@ def test_the_demo_shows_usage_and_a_site_over_its_plan(demo, rows):
     assert case.entries.count() > 1
 
 
-def test_the_demo_shows_a_bulk_action_and_a_finished_export(demo, rows):
+def test_the_demo_shows_a_bulk_action_a_finished_export_and_an_expired_one(demo, rows):
     from contacts.models import BulkAction, Export, JobStatus
 
     action = BulkAction.objects.get(site__slug="ana-yoga")
@@ -98,8 +98,10 @@ def test_the_demo_shows_a_bulk_action_and_a_finished_export(demo, rows):
         action.changed
         == Contact.objects.filter(site__slug="ana-yoga", subscription_status="subscribed").count()
     )
-    export = Export.objects.get(site__slug="ana-yoga")
-    assert (export.status, export.written) == (JobStatus.DONE, action.total)
+    fresh, expired = Export.objects.filter(site__slug="ana-yoga").order_by("-created_at")
+    assert (fresh.status, fresh.written, fresh.file_deleted_at) == (JobStatus.DONE, action.total, None)
+    assert fresh.expires_at > fresh.finished_at
+    assert (expired.file_deleted_because, expired.file) == ("expired", "")
 
 
 def test_the_demo_shows_an_audit_log_of_the_team_keys_and_support(demo, rows):

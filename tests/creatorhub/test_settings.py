@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from creatorhub.env import envbool, envint, envlist
+from creatorhub.env import envbool, envfilestorage, envint, envlist
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +70,23 @@ def test_envint_and_envlist(monkeypatch):
     monkeypatch.setenv("NUMBER", "twelve")
     with pytest.raises(ImproperlyConfigured, match="NUMBER must be a whole number"):
         envint("NUMBER", "0")
+
+
+def test_files_are_stored_in_a_directory_or_in_a_named_s3_bucket(monkeypatch):
+    monkeypatch.delenv("FILE_STORAGE", raising=False)
+    assert envfilestorage("FILE_STORAGE", link_seconds=60)["BACKEND"].endswith("FileSystemStorage")
+    monkeypatch.setenv("FILE_STORAGE", "S3")
+    monkeypatch.delenv("S3_BUCKET", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="S3_BUCKET must be set when FILE_STORAGE is s3"):
+        envfilestorage("FILE_STORAGE", link_seconds=60)
+    monkeypatch.setenv("S3_BUCKET", "creator-files")
+    s3 = envfilestorage("FILE_STORAGE", link_seconds=60)
+    assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["OPTIONS"] | {"bucket_name": "creator-files", "querystring_auth": True} == s3["OPTIONS"]
+    assert (s3["OPTIONS"]["querystring_expire"], s3["OPTIONS"]["default_acl"]) == (60, None)
+    monkeypatch.setenv("FILE_STORAGE", "nfs")
+    with pytest.raises(ImproperlyConfigured, match="FILE_STORAGE must be filesystem or s3; got 'nfs'"):
+        envfilestorage("FILE_STORAGE", link_seconds=60)
 
 
 def test_without_redis_tasks_run_eagerly_and_with_it_they_go_to_the_broker():
