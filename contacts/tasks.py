@@ -5,10 +5,10 @@ from celery import shared_task
 from contacts import bulk, export_files, exports
 from contacts.imports.services import run_import
 from contacts.models import BulkAction, Export, Import
-from creatorhub.tasks import SiteTask
+from creatorhub.tasks import JOB_LIMITS, SiteTask
 
 
-@shared_task(base=SiteTask, acks_late=True)
+@shared_task(base=SiteTask, acks_late=True, **JOB_LIMITS)
 def run_bulk_action_task(site, action_id: int) -> str:
     action = BulkAction.objects.filter(pk=action_id).first()
     if action is None:
@@ -16,7 +16,7 @@ def run_bulk_action_task(site, action_id: int) -> str:
     return bulk.run_bulk_action(site, action=action).status
 
 
-@shared_task(base=SiteTask, acks_late=True)
+@shared_task(base=SiteTask, acks_late=True, **JOB_LIMITS)
 def run_export_task(site, export_id: int) -> str:
     export = Export.objects.filter(pk=export_id).first()
     if export is None:
@@ -24,7 +24,7 @@ def run_export_task(site, export_id: int) -> str:
     return exports.run_export(site, export=export).status
 
 
-@shared_task(base=SiteTask, acks_late=True)
+@shared_task(base=SiteTask, acks_late=True, **JOB_LIMITS)
 def run_import_task(site, import_id: int) -> str:
     contact_import = Import.objects.filter(pk=import_id).first()
     if contact_import is None:

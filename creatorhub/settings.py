@@ -12,6 +12,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from creatorhub.env import envbool, envfilestorage, envint, envlist, envrate, envstr
 
@@ -153,6 +154,7 @@ EMAIL_PORT = envint("EMAIL_PORT", "25")
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")  # seconds: a stalled SMTP server fails a send, not the worker
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "CreatorHub <no-reply@creatorhub.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -166,6 +168,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# Emails to one person (a purchase, a grant, an opt-in, a password) have a queue of their own, which bulk
+# work (a grant job's batches) cannot fill; every worker takes all three queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("transactional"), Queue("celery"), Queue("bulk")]
+CELERY_TASK_ROUTES = {
+    "emails.tasks.send_email": {"queue": "transactional"},
+    "creatorhub.tasks.send_invitation_email": {"queue": "transactional"},
+    "creatorhub.tasks.send_password_reset_email": {"queue": "transactional"},
+    "emails.tasks.send_due_emails": {"queue": "bulk"},
+}
+# Every task has a time limit (a task kind may set its own): the soft one raises in the task, which
+# records what it can; the hard one ends the worker process, which Celery replaces.
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", "300")
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", "360")
 # Redis gives a task whose worker died (acks late: its message was never acknowledged) to another worker
 # after this many seconds. Longer than the longest task (a 100 MB import), or one still running runs twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "3600")}
@@ -312,7 +328,7 @@ try:
 except ValueError:
     raise ImproperlyConfigured(f"USAGE_NIGHTLY_AT must look like 03:00; got {USAGE_NIGHTLY_AT!r}.") from None
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-emails": {"task": "emails.tasks.requeue_stale_emails", "schedule": 60.0},
+    "requeue-due-emails": {"task": "emails.tasks.requeue_due_emails", "schedule": 60.0},
     "delete-expired-export-files": {"task": "contacts.tasks.delete_expired_export_files", "schedule": 3600.0},
     "nightly-usage": {
         "task": "activity.tasks.nightly_usage",

@@ -17,6 +17,9 @@ from creatorhub.tokens import password_reset_url, reset_link_lifetime
 
 logger = logging.getLogger(__name__)
 NOT_STARTED = "It could not be started: the job queue did not answer. Start it again in a moment."
+# The time limits of a job (an import, an export, a bulk action or grant): under the broker's visibility
+# timeout, after which a running job's message would go to a second worker.
+JOB_LIMITS = {"soft_time_limit": 3000, "time_limit": 3300}
 
 
 class SiteTask(Task):

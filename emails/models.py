@@ -57,7 +57,11 @@ class OutboundEmail(SiteOwned):
     status = models.CharField(max_length=20, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     subject = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Attempts to send it so far.")
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="While queued: when the sweep may send it (after a retry's back-off, or a worker's claim).",
+    )
     message_id = models.CharField(max_length=300, blank=True)
     provider_message_id = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -71,7 +75,13 @@ class OutboundEmail(SiteOwned):
             models.Index(fields=["site", "-created_at", "-id"], name="outboundemail_site_newest"),
             models.Index(fields=["site", "contact", "-created_at"], name="outboundemail_site_contact"),
             models.Index(
-                fields=["created_at"], name="outboundemail_queued", condition=Q(status=EmailStatus.QUEUED)
+                fields=["site", "next_attempt_at"],
+                name="outboundemail_site_due",
+                condition=Q(status=EmailStatus.QUEUED),
+            ),
+            # The sweep looks for due emails of every site.
+            models.Index(
+                fields=["next_attempt_at"], name="outboundemail_due", condition=Q(status=EmailStatus.QUEUED)
             ),
             # Providers' webhooks name an email by the provider's id before its site is known.
             models.Index(

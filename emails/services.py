@@ -3,13 +3,16 @@
 import hashlib
 import logging
 import smtplib
+from collections import Counter
+from contextlib import suppress
+from datetime import timedelta
 from email.utils import parseaddr
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import TemplateSyntaxError
 from django.utils import timezone
 
@@ -24,12 +27,15 @@ from emails.rendering import Rendered, TemplateParts
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
+FIRST_ATTEMPT_GRACE = timedelta(minutes=2)
 
 
 def send_automated(
-    site: Site, *, kind: str, contact: Contact, context: dict, dedupe_key: str
+    site: Site, *, kind: str, contact: Contact, context: dict, dedupe_key: str, bulk: bool = False
 ) -> OutboundEmail:
-    """Writes the email into the outbox in the caller's transaction and sends it after commit.
+    """Writes the email into the outbox in the caller's transaction and sends it after commit, through
+    the transactional queue, which bulk work never fills. With `bulk` (a job's thousands of emails) it
+    waits for the site's batches instead, which the job starts with `start_sending`.
 
     The same `dedupe_key` twice is one email: the second call returns the first row. `context` must be
     JSON: it is stored and the template is rendered from it when the worker sends.
@@ -52,13 +58,23 @@ def send_automated(
                 to_email=contact.email,
                 context=full_context,
                 dedupe_key=dedupe_key[:200],
+                # Its own task sends it at once; the sweep only if that task is lost (broker down).
+                next_attempt_at=timezone.now() + (timedelta(0) if bulk else FIRST_ATTEMPT_GRACE),
             )
     except IntegrityError:
         return OutboundEmail.objects.get(dedupe_key=dedupe_key[:200])
-    # Robust: with the broker down, the failure is logged and the caller's request still succeeds; the
-    # row stays queued and the sweep (emails.tasks.requeue_stale_emails) sends it once the broker is back.
-    transaction.on_commit(lambda: send_email.delay(site.pk, email.pk), robust=True)
+    if not bulk:
+        # Robust: with the broker down, the failure is logged and the caller's request still succeeds;
+        # the row stays queued and the sweep (emails.tasks.requeue_due_emails) sends it later.
+        transaction.on_commit(lambda: send_email.delay(site.pk, email.pk), robust=True)
     return email
+
+
+def start_sending(site: Site) -> None:
+    """After commit, a batch task sends the site's due emails (bulk work's), continuing while any are due."""
+    from emails.tasks import send_due_emails
+
+    transaction.on_commit(lambda: send_due_emails.delay(site.pk), robust=True)
 
 
 def render(kind: str, context: dict, *, site: Site | None = None) -> Rendered:
@@ -212,74 +228,130 @@ def message_id_for(email: OutboundEmail) -> str:
     return f"<{digest}@{domain}>"
 
 
-def deliver(site: Site, *, email_id: int, final_attempt: bool) -> str:
-    """Sends one queued email, holding its row so no other worker sends it too. Returns what happened:
-    "sent", "suppressed", "failed", "retry" (a transient error, recorded) or "skipped" (not queued)."""
+# -- Delivery: claim, commit, send, record -----------------------------------------------------------------
+#
+# A worker claims rows in a short transaction (FOR UPDATE SKIP LOCKED): each claimed row's attempt is
+# counted and its next_attempt_at moved past the time a batch may take, so no other worker or sweep takes
+# it meanwhile. Then, with no transaction open, the emails go out on one SMTP connection, and each
+# outcome is written as soon as it is known: a worker killed mid-batch resends none that were sent, and
+# the rows it had not reached come due again when their claim runs out.
+
+BATCH = 100  # emails claimed at once by a batch task
+MAX_ATTEMPTS = 8
+CLAIM = timedelta(minutes=10)  # longer than a batch takes (its task's time limit)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off after a transient failure: 30 s, 1 min, 2 min… at most an hour."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def claim(site: Site, *, email_id: int | None = None, limit: int = BATCH) -> list[OutboundEmail]:
+    """Claims the site's due queued emails (or the one email `email_id`, due or never tried), oldest due
+    first. Must be the outermost transaction: the claim is committed before anything is sent."""
+    now = timezone.now()
     with transaction.atomic():
-        email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("contact")
-            .filter(pk=email_id, status=EmailStatus.QUEUED)
-            .first()
-        )
-        if email is None:
-            return "skipped"
-        if email.contact is not None and email.contact.is_suppressed:
-            email.status, email.error = (
-                EmailStatus.SUPPRESSED,
-                f"The address {email.contact.get_unsubscribe_reason_display().lower()}.",
+        due = OutboundEmail.objects.filter(status=EmailStatus.QUEUED)
+        if email_id is not None:
+            due = due.filter(Q(next_attempt_at__lte=now) | Q(attempts=0), pk=email_id)
+        else:
+            due = due.filter(next_attempt_at__lte=now)
+        due = due.select_for_update(skip_locked=True).order_by("next_attempt_at", "pk")
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        claimed = OutboundEmail.objects.filter(pk__in=ids)
+        claimed.update(attempts=F("attempts") + 1, next_attempt_at=now + CLAIM)
+    return list(claimed.select_related("contact").order_by("pk"))
+
+
+def deliver(site: Site, *, email_id: int) -> str:
+    """Sends one email now, if it is queued and not claimed by another worker: "sent", "suppressed",
+    "failed", "retry" (a transient error: it comes due again later) or "skipped"."""
+    claimed = claim(site, email_id=email_id, limit=1)
+    return send_claimed(site, claimed)[0] if claimed else "skipped"
+
+
+def deliver_due(site: Site, *, limit: int = BATCH) -> Counter:
+    """Sends a batch of the site's due emails; what happened to them, as a Counter of outcomes."""
+    return Counter(send_claimed(site, claim(site, limit=limit)))
+
+
+def send_claimed(site: Site, emails: list[OutboundEmail]) -> list[str]:
+    """Sends claimed emails on one connection and records each outcome at once. A connection that fails
+    stops the batch: the emails not tried yet are released, due again at once for the next worker."""
+    outcomes = []
+    templates: dict[str, TemplateParts] = {}
+    connection = get_connection()  # an SMTP one gives up after EMAIL_TIMEOUT
+    try:
+        for email in emails:
+            outcome = _send_one(site, email, connection, templates)
+            outcomes.append(outcome)
+            if outcome == "retry":
+                break
+    finally:
+        untried = [email.pk for email in emails[len(outcomes) :]]
+        if untried:
+            OutboundEmail.objects.filter(pk__in=untried, status=EmailStatus.QUEUED).update(
+                attempts=F("attempts") - 1, next_attempt_at=timezone.now()
             )
-            email.save(update_fields=["status", "error"])
-            return "suppressed"
-        email.attempts += 1
-        email.message_id = message_id_for(email)
-        try:
-            subject, text, html = render(email.kind, email.context, site=site)
-        except Exception as error:
-            return _fail(email, f"The template could not be rendered: {error}")
-        message = EmailMultiAlternatives(
-            subject=subject, body=text, to=[email.to_email], headers={"Message-ID": email.message_id}
-        )
-        message.attach_alternative(html, "text/html")
-        message.metadata = {
-            "site": site.slug,
-            "email_id": str(email.pk),
-        }  # echoed back by providers (anymail)
-        try:
-            message.send()
-        except TRANSIENT_ERRORS as error:
-            if final_attempt:
-                return _fail(email, f"{error.__class__.__name__}: {error}")
-            email.error = f"{error.__class__.__name__}: {error} (attempt {email.attempts}; will retry)"
-            email.save(update_fields=["attempts", "error", "message_id"])
-            return "retry"
-        status = getattr(message, "anymail_status", None)
-        email.provider_message_id = (getattr(status, "message_id", None) or "")[:300]
-        email.subject, email.status, email.sent_at, email.error = (
-            subject[:300],
-            EmailStatus.SENT,
-            timezone.now(),
-            "",
-        )
-        email.save(
-            update_fields=[
-                "subject",
-                "status",
-                "sent_at",
-                "error",
-                "attempts",
-                "message_id",
-                "provider_message_id",
-            ]
-        )
-        return "sent"
+        with suppress(*TRANSIENT_ERRORS):  # each outcome is recorded: a broken goodbye changes nothing
+            connection.close()
+    return outcomes
 
 
-def _fail(email: OutboundEmail, error: str) -> str:
-    email.status, email.error = EmailStatus.FAILED, error
-    email.save(update_fields=["status", "error", "attempts", "message_id"])
-    logger.warning("Email %s failed: %s", email.pk, error)
-    return "failed"
+def _send_one(site: Site, email: OutboundEmail, connection, templates: dict) -> str:
+    if email.contact is not None and email.contact.is_suppressed:
+        reason = f"The address {email.contact.get_unsubscribe_reason_display().lower()}."
+        return _record(email, "suppressed", status=EmailStatus.SUPPRESSED, error=reason)
+    email.message_id = message_id_for(email)
+    try:
+        if email.kind not in templates:
+            templates[email.kind], _ = template_parts(email.kind, site=site)
+        subject, text, html = rendering.render_parts(templates[email.kind], email.context)
+    except Exception as error:
+        return _failed(email, f"The template could not be rendered: {error}")
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[email.to_email],
+        headers={"Message-ID": email.message_id},
+        connection=connection,
+    )
+    message.attach_alternative(html, "text/html")
+    message.metadata = {"site": site.slug, "email_id": str(email.pk)}  # echoed back by providers (anymail)
+    try:
+        message.send()
+    except TRANSIENT_ERRORS as error:
+        described = f"{error.__class__.__name__}: {error}"
+        if email.attempts >= MAX_ATTEMPTS:
+            return _failed(email, f"{described} (attempt {email.attempts} of {MAX_ATTEMPTS}: given up)")
+        return _record(
+            email,
+            "retry",
+            error=f"{described} (attempt {email.attempts} of {MAX_ATTEMPTS}; will retry)",
+            next_attempt_at=timezone.now() + retry_delay(email.attempts),
+        )
+    status = getattr(message, "anymail_status", None)
+    return _record(
+        email,
+        "sent",
+        status=EmailStatus.SENT,
+        subject=subject[:300],
+        sent_at=timezone.now(),
+        error="",
+        provider_message_id=(getattr(status, "message_id", None) or "")[:300],
+    )
+
+
+def _failed(email: OutboundEmail, error: str) -> str:
+    logger.warning("Email %s of site %s failed: %s", email.pk, email.site_id, error)
+    return _record(email, "failed", status=EmailStatus.FAILED, error=error)
+
+
+def _record(email: OutboundEmail, outcome: str, **fields) -> str:
+    """Writes the outcome of one attempt (one statement, committed at once: no transaction is open)."""
+    fields.setdefault("message_id", email.message_id)
+    OutboundEmail.objects.filter(pk=email.pk).update(**fields)
+    return outcome
 
 
 def forget_recipient(contact: Contact, anonymous_id: str) -> None:

@@ -111,6 +111,7 @@ def grant_offer(
             contact=contact,
             context=_offer_context(site, offer),
             dedupe_key=f"grant:{access.pk}",
+            bulk=job is not None,
         )
     if not was_customer:
         send_automated(
@@ -119,6 +120,7 @@ def grant_offer(
             contact=contact,
             context={"offer": {"title": offer.title}, "set_password_url": set_password_url(site, contact)},
             dedupe_key=f"welcome:{access.pk}",
+            bulk=job is not None,
         )
     return access
 

@@ -11,6 +11,7 @@ from creatorhub import audit
 from creatorhub.errors import DomainError
 from creatorhub.models import AuditAction, Site
 from creatorhub.tasks import NOT_STARTED, start_after_commit
+from emails.services import start_sending
 from offers.errors import GrantError
 from offers.models import Access, GrantJob, JobStatus, Offer
 from offers.services.access import PLATFORM, Granter, grant_offer
@@ -179,6 +180,8 @@ def _grant_each(site: Site, job: GrantJob) -> None:
             _note(job, "skipped", label, "Already holds the offer.")
         if job.processed % PROGRESS_EVERY == 0:
             job.save(update_fields=["granted", "skipped", "failed", "skips", "errors"])
+            start_sending(site)  # the emails of the grants so far, in the site's batches
+    start_sending(site)
 
 
 def _note(job: GrantJob, outcome: str, label: str, reason: str) -> None:

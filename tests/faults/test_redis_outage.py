@@ -77,15 +77,15 @@ def test_purchases_taken_while_redis_is_down_are_recorded_and_each_email_goes_ou
                 assert wait_for(lambda: len(sink.messages) == 1, timeout=60), worker.log.name
                 with scopes_disabled():  # the three left queued have waited long enough for the sweep
                     OutboundEmail.objects.filter(status=EmailStatus.QUEUED).update(
-                        created_at=timezone.now() - timedelta(minutes=5)
+                        next_attempt_at=timezone.now() - timedelta(seconds=1)
                     )
-                broker.send_task("emails.tasks.requeue_stale_emails")
+                broker.send_task("emails.tasks.requeue_due_emails")
                 assert wait_for(lambda: len(sink.messages) == 4, timeout=60), worker.log.name
                 assert wait_for(lambda: {s for _, s in outbox()} == {EmailStatus.SENT}, timeout=10)
                 # The sweep again, and a stray duplicate message, send nothing more.
                 with scopes_disabled():
                     first = OutboundEmail.objects.get(to_email="buyer0@example.com")
-                broker.send_task("emails.tasks.requeue_stale_emails")
+                broker.send_task("emails.tasks.requeue_due_emails")
                 broker.send_task("emails.tasks.send_email", args=[site.pk, first.pk])
                 assert not wait_for(lambda: len(sink.messages) > 4, timeout=3)
             finally:

@@ -41,6 +41,7 @@ class SmtpSink:
 
     def __init__(self):
         self.messages = []
+        self.hold_after = None  # hold once this many messages were accepted
         self.hold = threading.Event()
         self.held = threading.Event()
         self.port = free_port()
@@ -58,6 +59,8 @@ class SmtpSink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         import asyncio
 
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            self.hold.set()
         if self.hold.is_set():
             self.held.set()
             while self.hold.is_set():
