@@ -31,11 +31,11 @@ FIRST_ATTEMPT_GRACE = timedelta(minutes=2)
 
 
 def send_automated(
-    site: Site, *, kind: str, contact: Contact, context: dict, dedupe_key: str, bulk: bool = False
+    site: Site, *, kind: str, contact: Contact, context: dict, dedupe_key: str
 ) -> OutboundEmail:
     """Writes the email into the outbox in the caller's transaction and sends it after commit, through
-    the transactional queue, which bulk work never fills. With `bulk` (a job's thousands of emails) it
-    waits for the site's batches instead, which the job starts with `start_sending`.
+    the transactional queue, which bulk work never fills (a job's many emails go through
+    `send_automated_to_many` and the site's batches instead).
 
     The same `dedupe_key` twice is one email: the second call returns the first row. `context` must be
     JSON: it is stored and the template is rendered from it when the worker sends.
@@ -44,11 +44,6 @@ def send_automated(
 
     if contact.site_id != site.pk:
         raise ValueError("The contact belongs to another site.")
-    full_context = {
-        "contact": {"name": contact.name, "email": contact.email},
-        "site": {"name": site.name, "slug": site.slug},
-        **context,
-    }
     try:
         with transaction.atomic():
             email = OutboundEmail.objects.create(
@@ -56,18 +51,48 @@ def send_automated(
                 kind=kind,
                 contact=contact,
                 to_email=contact.email,
-                context=full_context,
+                context=_full_context(site, contact, context),
                 dedupe_key=dedupe_key[:200],
                 # Its own task sends it at once; the sweep only if that task is lost (broker down).
-                next_attempt_at=timezone.now() + (timedelta(0) if bulk else FIRST_ATTEMPT_GRACE),
+                next_attempt_at=timezone.now() + FIRST_ATTEMPT_GRACE,
             )
     except IntegrityError:
         return OutboundEmail.objects.get(dedupe_key=dedupe_key[:200])
-    if not bulk:
-        # Robust: with the broker down, the failure is logged and the caller's request still succeeds;
-        # the row stays queued and the sweep (emails.tasks.requeue_due_emails) sends it later.
-        transaction.on_commit(lambda: send_email.delay(site.pk, email.pk), robust=True)
+    # Robust: with the broker down, the failure is logged and the caller's request still succeeds; the
+    # row stays queued and the sweep (emails.tasks.requeue_due_emails) sends it later.
+    transaction.on_commit(lambda: send_email.delay(site.pk, email.pk), robust=True)
     return email
+
+
+def send_automated_to_many(site: Site, *, kind: str, emails: list[tuple[Contact, dict, str]]) -> None:
+    """`send_automated` for a job's many emails, in one statement: each (contact, context, dedupe_key)
+    becomes a bulk email (a key already written is skipped). The job calls `start_sending` after."""
+    now = timezone.now()
+    rows = []
+    for contact, context, dedupe_key in emails:
+        if contact.site_id != site.pk:
+            raise ValueError("The contact belongs to another site.")
+        rows.append(
+            OutboundEmail(
+                site=site,
+                kind=kind,
+                contact=contact,
+                to_email=contact.email,
+                context=_full_context(site, contact, context),
+                dedupe_key=dedupe_key[:200],
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _full_context(site: Site, contact: Contact, context: dict) -> dict:
+    return {
+        "contact": {"name": contact.name, "email": contact.email},
+        "site": {"name": site.name, "slug": site.slug},
+        **context,
+    }
 
 
 def start_sending(site: Site) -> None:

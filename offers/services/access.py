@@ -22,7 +22,7 @@ from creatorhub.tenancy import ensure_same_site
 from emails.models import EmailKind
 from emails.services import send_automated
 from offers.errors import GrantError, PurchaseError
-from offers.models import Access, AccessSource, GrantJob, Offer, Purchase
+from offers.models import Access, AccessSource, Offer, Purchase
 from offers.services.members import login_url, set_password_url
 
 
@@ -48,7 +48,14 @@ def _holds(contact: Contact, offer: Offer) -> bool:
     return Access.objects.filter(contact=contact, offer=offer, revoked_at=None).exists()
 
 
-def _offer_context(site: Site, offer: Offer) -> dict:
+def check_grantable(offer: Offer) -> None:
+    if not offer.is_active:
+        raise GrantError(
+            f"The offer “{offer.title}” is archived: restore it before granting it.", field="offer"
+        )
+
+
+def offer_context(site: Site, offer: Offer) -> dict:
     return {"offer": {"title": offer.title}, "login_url": login_url(site)}
 
 
@@ -60,7 +67,6 @@ def grant_offer(
     contact: Contact,
     send_grant_email: bool = True,
     by: Granter = PLATFORM,
-    job: GrantJob | None = None,
 ) -> Access | None:
     """Gives the offer without payment (SPEC §4). Returns the new access, or None when the contact
     already holds the offer: then nothing changes and nothing is sent.
@@ -68,11 +74,8 @@ def grant_offer(
     A contact who was not a customer gets the Member Welcome (a one-time link to set a password) and,
     unless unticked, the Offer Grant Confirmation; an existing customer only the latter.
     """
-    _check_site(site, offer, contact, job)
-    if not offer.is_active:
-        raise GrantError(
-            f"The offer “{offer.title}” is archived: restore it before granting it.", field="offer"
-        )
+    _check_site(site, offer, contact)
+    check_grantable(offer)
     contact = _lock(contact)
     if _holds(contact, offer):
         return None
@@ -84,7 +87,6 @@ def grant_offer(
         source=AccessSource.GRANT,
         granted_by=by.user,
         granted_by_api_key=by.api_key,
-        grant_job=job,
     )
     audit.record(  # a grant job was audited when it started, and runs quiet
         site,
@@ -109,9 +111,8 @@ def grant_offer(
             site,
             kind=EmailKind.OFFER_GRANT_CONFIRMATION,
             contact=contact,
-            context=_offer_context(site, offer),
+            context=offer_context(site, offer),
             dedupe_key=f"grant:{access.pk}",
-            bulk=job is not None,
         )
     if not was_customer:
         send_automated(
@@ -120,7 +121,6 @@ def grant_offer(
             contact=contact,
             context={"offer": {"title": offer.title}, "set_password_url": set_password_url(site, contact)},
             dedupe_key=f"welcome:{access.pk}",
-            bulk=job is not None,
         )
     return access
 
@@ -247,7 +247,7 @@ def record_purchase(
         kind=EmailKind.PURCHASE_CONFIRMATION,
         contact=contact,
         context={
-            **_offer_context(site, offer),
+            **offer_context(site, offer),
             "amount": str(purchase.amount),
             "currency": purchase.currency,
         },

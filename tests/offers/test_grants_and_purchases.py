@@ -215,7 +215,7 @@ def test_a_grant_job_that_stops_unexpectedly_says_so_instead_of_running_forever(
     def database_gone(*args, **kwargs):
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(grant_jobs, "grant_offer", database_gone)
+    monkeypatch.setattr(grant_jobs, "record_events", database_gone)
     with pytest.raises(RuntimeError):
         grant_jobs.run_grant_job(in_site, job=job)
     job.refresh_from_db()
