@@ -42,22 +42,13 @@ def send_automated(
     """
     from emails.tasks import send_email
 
-    if contact.site_id != site.pk:
-        raise ValueError("The contact belongs to another site.")
+    # Its own task sends it at once; the sweep only if that task is lost (broker down).
+    email = _outbound(site, kind, contact, context, dedupe_key, due=timezone.now() + FIRST_ATTEMPT_GRACE)
     try:
         with transaction.atomic():
-            email = OutboundEmail.objects.create(
-                site=site,
-                kind=kind,
-                contact=contact,
-                to_email=contact.email,
-                context=_full_context(site, contact, context),
-                dedupe_key=dedupe_key[:200],
-                # Its own task sends it at once; the sweep only if that task is lost (broker down).
-                next_attempt_at=timezone.now() + FIRST_ATTEMPT_GRACE,
-            )
+            email.save(force_insert=True)
     except IntegrityError:
-        return OutboundEmail.objects.get(dedupe_key=dedupe_key[:200])
+        return OutboundEmail.objects.get(dedupe_key=email.dedupe_key)
     # Robust: with the broker down, the failure is logged and the caller's request still succeeds; the
     # row stays queued and the sweep (emails.tasks.requeue_due_emails) sends it later.
     transaction.on_commit(lambda: send_email.delay(site.pk, email.pk), robust=True)
@@ -68,31 +59,28 @@ def send_automated_to_many(site: Site, *, kind: str, emails: list[tuple[Contact,
     """`send_automated` for a job's many emails, in one statement: each (contact, context, dedupe_key)
     becomes a bulk email (a key already written is skipped). The job calls `start_sending` after."""
     now = timezone.now()
-    rows = []
-    for contact, context, dedupe_key in emails:
-        if contact.site_id != site.pk:
-            raise ValueError("The contact belongs to another site.")
-        rows.append(
-            OutboundEmail(
-                site=site,
-                kind=kind,
-                contact=contact,
-                to_email=contact.email,
-                context=_full_context(site, contact, context),
-                dedupe_key=dedupe_key[:200],
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+    rows = [_outbound(site, kind, contact, context, key, due=now) for contact, context, key in emails]
     OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _full_context(site: Site, contact: Contact, context: dict) -> dict:
-    return {
-        "contact": {"name": contact.name, "email": contact.email},
-        "site": {"name": site.name, "slug": site.slug},
-        **context,
-    }
+def _outbound(
+    site: Site, kind: str, contact: Contact, context: dict, dedupe_key: str, *, due
+) -> OutboundEmail:
+    if contact.site_id != site.pk:
+        raise ValueError("The contact belongs to another site.")
+    return OutboundEmail(
+        site=site,
+        kind=kind,
+        contact=contact,
+        to_email=contact.email,
+        context={
+            "contact": {"name": contact.name, "email": contact.email},
+            "site": {"name": site.name, "slug": site.slug},
+            **context,
+        },
+        dedupe_key=dedupe_key[:200],
+        next_attempt_at=due,
+    )
 
 
 def start_sending(site: Site) -> None:
