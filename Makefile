@@ -16,6 +16,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+# The demo's emails go to files in var/mail/ (set EMAIL_BACKEND to print them or send them instead).
+demo: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
 demo: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo

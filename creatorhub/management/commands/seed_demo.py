@@ -39,13 +39,19 @@ class Command(BaseCommand):
             help="This deployment is a demo: create the demo logins even with DEBUG off.",
         )
 
-    @transaction.atomic
     def handle(self, *args, **options):
         if not (settings.DEBUG or options["demo"]):
             raise CommandError(
                 "DEBUG is off: this looks like production, and the demo's logins have a published "
                 "password. Run it with --demo if this deployment is a demo."
             )
+        with transaction.atomic():
+            self._seed()
+        # After the commit, so after every email it caused (sent on commit when Celery runs eagerly).
+        self._print_where_emails_went()
+        self._print_logins()
+
+    def _seed(self):
         # Audited platform-wide write: the demo spans sites by design.
         with platform_wide("seed_demo: the demo sites, their teams and the support user"):
             sites, team = {}, {}
@@ -64,7 +70,18 @@ class Command(BaseCommand):
         for config in apps.get_app_configs():
             if find_spec(config.name) and find_spec(f"{config.name}.demo"):
                 import_module(f"{config.name}.demo").seed(sites, team, self.stdout)
-        self._print_logins()
+
+    def _print_where_emails_went(self):
+        backend = settings.EMAIL_BACKEND
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            where = "the Celery worker sends them"
+        elif backend.endswith("console.EmailBackend"):
+            where = "they are printed above"
+        elif backend.endswith("filebased.EmailBackend"):
+            where = f"they are written to {settings.EMAIL_FILE_PATH}/ (one file per connection)"
+        else:
+            where = f"they went through {backend}"
+        self.stdout.write(f"The demo's emails (confirmations, welcomes, grants): {where}.")
 
     def _print_logins(self):
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at http://127.0.0.1:8000/ with:"))
