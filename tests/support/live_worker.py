@@ -75,9 +75,12 @@ class SmtpSink:
 
 
 class Worker:
-    """`celery -A creatorhub worker` in a subprocess, on the test database and the test Redis."""
+    """`celery -A creatorhub worker` in a subprocess, on the test database and the test Redis: the solo pool
+    (one process, which a test can SIGKILL mid-task), or prefork with its default concurrency."""
 
-    def __init__(self, *, smtp_port: int, redis_url: str = TEST_REDIS_URL, env: dict | None = None):
+    def __init__(
+        self, *, smtp_port: int, redis_url: str = TEST_REDIS_URL, env: dict | None = None, pool: str = "solo"
+    ):
         db = connection.settings_dict
         host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
         self.env = {
@@ -99,7 +102,7 @@ class Worker:
             "-A",
             "creatorhub",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
