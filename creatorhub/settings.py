@@ -155,6 +155,9 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")  # seconds: a stalled SMTP server fails a send, not the worker
+# Milliseconds one part of an automated email may take to render: a site's costly template fails its email
+# (or is refused by the editor), not the worker (emails.rendering).
+EMAIL_RENDER_BUDGET_MS = envint("EMAIL_RENDER_BUDGET_MS", "500")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "CreatorHub <no-reply@creatorhub.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -231,7 +231,10 @@ def preview(site: Site, *, kind: str, contact: Contact | None = None) -> Rendere
     if contact is not None and contact.site_id != site.pk:
         raise TemplateError("The contact belongs to another site.", field="contact")
     person = {"name": contact.name, "email": contact.email} if contact is not None else None
-    return render(kind, rendering.sample_context(site, kind, contact=person), site=site)
+    try:
+        return render(kind, rendering.sample_context(site, kind, contact=person), site=site)
+    except TemplateSyntaxError as error:  # a saved template that fails for this contact (a limit…)
+        raise TemplateError(f"The template could not be rendered: {error}") from None
 
 
 def message_id_for(email: OutboundEmail) -> str:
@@ -369,7 +372,7 @@ def _send_one(site: Site, email: OutboundEmail, connection, templates: dict) -> 
 
 
 def _failed(email: OutboundEmail, error: str) -> str:
-    logger.warning("Email %s of site %s failed: %s", email.pk, email.site_id, error)
+    logger.warning("Email %s (%s) of site %s failed: %s", email.pk, email.kind, email.site_id, error)
     return _record(email, "failed", status=EmailStatus.FAILED, error=error)
 
 

@@ -242,6 +242,22 @@ def test_the_preview_renders_for_a_real_contact_or_the_sample(admin_client, site
     assert sample["subject"] == "Ana's Yoga Studio has a gift for Alex Sample"
 
 
+def test_a_saved_template_over_the_limits_previews_as_a_400_with_the_reason(admin_client, site, contact):
+    with scope(site=site):  # saved before the limits existed: the editor would refuse it now
+        EmailTemplate.objects.create(
+            site=site,
+            kind=GRANT,
+            subject="Hi",
+            body_text='{{ contact.name|center:"5000" }}',
+            body_html="<p>x</p>",
+        )
+    response = admin_client.post(
+        url(site, f"email-templates/{GRANT}/preview/"), {"contact": contact.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "center filter takes widths" in response.json()["message"]
+
+
 def test_the_preview_with_another_sites_contact_id_is_a_404(admin_client, site, stranger):
     response = admin_client.post(
         url(site, f"email-templates/{GRANT}/preview/"), {"contact": stranger.pk}, format="json"
