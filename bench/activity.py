@@ -90,7 +90,7 @@ def run(Result) -> list:
 def _nightly(Result) -> list:
     """Over every site of the database: the Contacts tab benchmark's site too, when it was seeded here."""
     day = timezone.now().date() - timedelta(days=1)
-    with connection.cursor() as cursor:
+    with platform_wide("bench: sizes"), connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM creatorhub_site), (SELECT count(*) FROM contacts_contact), "
             "(SELECT count(*) FROM activity_activityevent)"
@@ -124,8 +124,8 @@ def _nightly(Result) -> list:
 
 
 def _timed_counts(sql: str, params: dict) -> tuple[float, dict]:
-    """The seconds a warm run of `sql` takes, and its {site id: count}."""
-    with connection.cursor() as cursor:
+    """The seconds a warm run of `sql` takes, and its {site id: count}: platform-wide, as the nightly run."""
+    with platform_wide("bench: the nightly floor"), connection.cursor() as cursor:
         cursor.execute(sql, params)  # warm
         started = time.perf_counter()
         cursor.execute(sql, params)
@@ -137,9 +137,8 @@ def _events_api(Result) -> list:
     with platform_wide("bench: setup and checks"):
         site = Site.objects.get(slug="act-2")
         user, _ = User.objects.get_or_create(email="bench-owner@example.com")
-    with site_scope(site):
+    with site_scope(site), connection.cursor() as cursor:
         _, secret = services.create_api_key(site, name="bench events", role=Role.OWNER, created_by=user)
-    with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM contacts_contact WHERE site_id = %s ORDER BY id LIMIT 200", [site.pk])
         contact_ids = [row[0] for row in cursor.fetchall()]
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -175,7 +174,7 @@ def _events_api(Result) -> list:
         for e in batch(b)
     ]
     values = ", ".join(["(%s, %s, %s, %s, now(), '{}', %s, '')"] * BATCH)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with site_scope(site), transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
         for b in range(BATCHES):
             params = [value for row in rows[b * BATCH : (b + 1) * BATCH] for value in row]
@@ -186,7 +185,7 @@ def _events_api(Result) -> list:
             )
         floor_rate = BATCHES * BATCH / (time.perf_counter() - started)
         transaction.set_rollback(True)
-    with connection.cursor() as cursor:  # leave the data set as seeded
+    with site_scope(site), connection.cursor() as cursor:  # leave the data set as seeded
         cursor.execute(
             "DELETE FROM activity_activityevent WHERE site_id = %s AND external_id LIKE %s",
             [site.pk, f"bench-{run_id}-%"],

@@ -27,14 +27,13 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import connection, transaction
-from django_scopes import scopes_disabled
 
-from bench.seed import delete_bench_sites
+from bench.seed import as_loader, delete_bench_sites
 from contacts.imports import merge, selectors
 from contacts.imports.services import run_import, start_import, upload_import
 from contacts.models import ConsentEvent
 from creatorhub.models import Plan, Site
-from creatorhub.tenancy import site_scope
+from creatorhub.tenancy import platform_wide, site_scope
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))
 FIRST = (
@@ -116,7 +115,7 @@ def _generate(path: Path, rows: int) -> None:
 
 def _site(slug: str) -> Site:
     delete_bench_sites(slug)
-    with scopes_disabled():
+    with platform_wide("bench: the imports' sites"):
         return Site.objects.create(slug=slug, name=slug, plan=Plan.objects.order_by("-price").first())
 
 
@@ -154,7 +153,12 @@ def _app(site: Site, path: Path, *, subscribe: bool) -> tuple[float, float]:
 
 def _floor(site: Site, path: Path, *, subscribe: bool) -> float:
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor, path.open(encoding="utf-8") as file:
+    with (
+        site_scope(site),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        path.open(encoding="utf-8") as file,
+    ):
         cursor.execute(
             "CREATE TEMP TABLE floor_rows (email text, first text, last text, city text, status text)"
             " ON COMMIT DROP"
@@ -169,7 +173,7 @@ def _floor(site: Site, path: Path, *, subscribe: bool) -> float:
 
 def _empty(site: Site) -> None:
     """Deletes the site's imported rows, then settles the table."""
-    with connection.cursor() as cursor:
+    with site_scope(site), connection.cursor() as cursor:
         for table in (
             "contacts_consentevent",
             "contacts_importrowerror",
@@ -183,6 +187,6 @@ def _empty(site: Site) -> None:
 def _settle() -> None:
     """Vacuums and checkpoints, so that the next run meets the table as it was and writes no page left
     dirty by the one before."""
-    with connection.cursor() as cursor:
+    with as_loader() as cursor:
         cursor.execute("VACUUM ANALYZE contacts_contact")
         cursor.execute("CHECKPOINT")

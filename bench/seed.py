@@ -14,7 +14,9 @@ import os
 import time
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+
+from creatorhub.rls import as_owner
 
 KINDS = "ARRAY['login','lesson_completed','course_completed','form_submitted','opted_in','purchased','other']"
 ZONES = "ARRAY['UTC','America/Los_Angeles','Pacific/Auckland','Europe/Paris']"
@@ -52,10 +54,19 @@ def _mark_seeded(cursor, name: str, sizes: dict | None) -> None:
 
 
 @contextmanager
-def _loading(cursor):
-    """Session settings for a bulk load: no wait on the WAL, memory for sorts and the GIN indexes'
-    pending lists (merged by the VACUUM after), and no per-row foreign key triggers, as the rows are
-    consistent by construction (superuser, bench only). Reset after, for the benchmarks that follow."""
+def as_loader():
+    """A cursor of the tables' owner, a superuser on this machine (creatorhub.rls.as_owner), for what the
+    application's role may not do: bulk loads, VACUUM, CHECKPOINT, the bench's own tables. The
+    benchmarks time the application, and their floors, as the application's role."""
+    with as_owner(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
+        yield cursor
+
+
+@contextmanager
+def _loading():
+    """A loader's cursor with session settings for a bulk load: no wait on the WAL, memory for sorts and
+    the GIN indexes' pending lists (merged by the VACUUM after), and no per-row foreign key triggers, as
+    the rows are consistent by construction (superuser, bench only). Reset after."""
     settings = {
         "synchronous_commit": "off",
         "maintenance_work_mem": "'512MB'",
@@ -63,13 +74,14 @@ def _loading(cursor):
         "gin_pending_list_limit": "'256MB'",
         "session_replication_role": "replica",
     }
-    for name, value in settings.items():
-        cursor.execute(f"SET {name} = {value}")
-    try:
-        yield
-    finally:
-        for name in settings:
-            cursor.execute(f"RESET {name}")
+    with as_loader() as cursor:
+        for name, value in settings.items():
+            cursor.execute(f"SET {name} = {value}")
+        try:
+            yield cursor
+        finally:
+            for name in settings:
+                cursor.execute(f"RESET {name}")
 
 
 def _delete_sites(cursor, slug_like: str) -> None:
@@ -100,13 +112,12 @@ def delete_bench_sites(*slugs: str) -> None:
     """Deletes a benchmark's own sites with every row they own, audit entries too: the application
     never deletes those (they are append-only and keep their site), but these are the bench's."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor, _loading(cursor):
+        with _loading() as cursor:
             for slug in slugs:
                 _delete_sites(cursor, slug)
         return
-    from django_scopes import scopes_disabled
-
     from creatorhub.models import Site
+    from creatorhub.tenancy import platform_wide
 
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(slugs))
@@ -115,14 +126,14 @@ def delete_bench_sites(*slugs: str) -> None:
             f"(SELECT id FROM creatorhub_site WHERE slug IN ({marks}))",
             list(slugs),
         )
-    with scopes_disabled():
+    with platform_wide("bench: deleting its sites"):
         Site.objects.filter(slug__in=slugs).delete()
 
 
 def vacuum(tables: list[str]) -> None:
     """VACUUM ANALYZE, outside any transaction: fresh statistics and visibility maps for the planner.
     (This machine's PostgreSQL runs without autovacuum.)"""
-    with connection.cursor() as cursor:
+    with as_loader() as cursor:
         cursor.execute("SET maintenance_work_mem = '512MB'")
         for table in tables:
             started = time.perf_counter()
@@ -137,7 +148,7 @@ def seed() -> dict:
     n_sites, n_contacts, n_events = sizes()
     wanted = {"sites": n_sites, "contacts": n_contacts, "events": n_events, "big_site": "act-1"}
     marker = {"sites": n_sites, "contacts": n_contacts, "events": n_events}
-    with connection.cursor() as cursor, _loading(cursor):
+    with _loading() as cursor:
         if _seeded(cursor, "activity", marker):
             print(f"  seed: kept ({n_sites:,} sites, {n_contacts:,} contacts, {n_events:,} events)")
             return wanted
@@ -321,7 +332,7 @@ def seed_tab(slug: str = "tab-1") -> dict:
     assert connection.vendor == "postgresql", "the Contacts tab benchmark seeds with PostgreSQL SQL"
     wanted = tab_sizes()
     n, n_events = wanted["contacts"], wanted["events"]
-    with connection.cursor() as cursor, _loading(cursor):
+    with _loading() as cursor:
         if _seeded(cursor, "tab", wanted):
             print(f"  seed: kept {slug} ({n:,} contacts, {n_events:,} events)")
             return wanted

@@ -2,12 +2,14 @@
 security"). Nothing here runs on another database.
 
 - **Policies.** Every site-owned table (the table of each concrete SiteOwned model, found through the
-  app registry) has row-level security enabled and one policy, `site_isolation`: a row is visible and
-  writable when its site is the session's `app.site_id`, or when `app.platform` is on. `post_migrate`
-  keeps them in step with the models, so a new site-owned table is covered by the migrate that makes it.
-- **The app role.** With DATABASE_APP_ROLE set, the application's sessions run as that role (Django's
-  `assume_role`): it owns no table and cannot bypass row-level security. `manage.py migrate` runs as the
-  login user, the tables' owner (as_owner), and gives the role its rights on the project's tables.
+  app registry) has row-level security enabled and forced, and one policy, `site_isolation`: a row is
+  visible and writable when its site is the session's `app.site_id`, or when `app.platform` is on.
+  `post_migrate` keeps them in step with the models, so a new site-owned table is covered by the migrate
+  that makes it.
+- **The app role.** Every session of the application runs as DATABASE_APP_ROLE (Django's `assume_role`,
+  always set on PostgreSQL): it owns no table and cannot bypass row-level security. `manage.py migrate`
+  (and `flush`) run as the login user, the tables' owner (as_owner); migrate creates the role and gives it
+  its rights on the project's tables. `check --deploy` verifies all this (creatorhub.checks).
 - **The site of each query.** An execute wrapper sets `app.site_id` and `app.platform` from django-scopes'
   state (creatorhub.tenancy.database_tenancy) before a query, when they differ from what the session
   has: every request, task and service gets its site without remembering to ask.
@@ -30,8 +32,15 @@ CONDITION = (
     "{column} = (SELECT NULLIF(current_setting('app.site_id', true), '')::bigint)"
     " OR (SELECT current_setting('app.platform', true) = 'on')"
 )  # each setting is read once per query (an InitPlan), not once per row
-# Stored as the policy's comment: an unchanged policy is left alone (recreating one locks its table).
-POLICY_VERSION = "creatorhub:" + hashlib.sha256(CONDITION.encode()).hexdigest()[:16]
+INSTALL = (
+    "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+    "ALTER TABLE {table} FORCE ROW LEVEL SECURITY",  # the owner too, unless superuser or BYPASSRLS
+    f"DROP POLICY IF EXISTS {POLICY} ON {{table}}",
+    f"CREATE POLICY {POLICY} ON {{table}} USING ({{condition}}) WITH CHECK ({{condition}})",
+)
+# Stored as the policy's comment: an unchanged policy is left alone (recreating one locks its table), and
+# a database made by an older version is brought up to date by the next migrate.
+POLICY_VERSION = "creatorhub:" + hashlib.sha256("\n".join([CONDITION, *INSTALL]).encode()).hexdigest()[:16]
 SET_TENANCY = "SELECT set_config('app.site_id', %s, false), set_config('app.platform', %s, false)"
 SAVEPOINT_SQL = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
@@ -102,8 +111,8 @@ def install_wrapper(sender, connection, **kwargs) -> None:
 
 @contextmanager
 def as_owner(alias: str):
-    """`manage.py migrate` changes the schema: it runs as the login user, who owns the tables, not as
-    DATABASE_APP_ROLE; the app role comes back afterwards."""
+    """`manage.py migrate` changes the schema (and `flush` empties it): it runs as the login user, who owns
+    the tables, not as DATABASE_APP_ROLE; the app role comes back afterwards."""
     connection = connections[alias]
     options = connection.settings_dict.setdefault("OPTIONS", {})
     role = options.pop("assume_role", None)
@@ -138,8 +147,7 @@ def after_migrate(sender, using, **kwargs) -> None:
     changed = install_policies(connection)
     if changed:
         logger.info("Row-level security: policy %s (re)made on %s", POLICY, ", ".join(changed))
-    if settings.DATABASE_APP_ROLE:
-        prepare_app_role(connection, settings.DATABASE_APP_ROLE)
+    prepare_app_role(connection, settings.DATABASE_APP_ROLE)
 
 
 def install_policies(connection) -> list[str]:
@@ -149,7 +157,7 @@ def install_policies(connection) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT t.name, c.relrowsecurity, obj_description(p.oid, 'pg_policy')
+            SELECT t.name, c.relrowsecurity AND c.relforcerowsecurity, obj_description(p.oid, 'pg_policy')
             FROM unnest(%s::text[]) AS t(name)
             JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name))
             LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = %s
@@ -159,16 +167,13 @@ def install_policies(connection) -> list[str]:
         existing = cursor.fetchall()
     quote = connection.ops.quote_name
     changed = []
-    for table, enabled, version in existing:
-        if enabled and version == POLICY_VERSION:
+    for table, forced, version in existing:
+        if forced and version == POLICY_VERSION:
             continue
         condition = CONDITION.format(column=quote(tables[table]))
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE {quote(table)} ENABLE ROW LEVEL SECURITY")
-            cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {quote(table)}")
-            cursor.execute(
-                f"CREATE POLICY {POLICY} ON {quote(table)} USING ({condition}) WITH CHECK ({condition})"
-            )
+            for statement in INSTALL:
+                cursor.execute(statement.format(table=quote(table), condition=condition))
             cursor.execute(f"COMMENT ON POLICY {POLICY} ON {quote(table)} IS %s", [POLICY_VERSION])
         changed.append(table)
     return changed

@@ -92,16 +92,18 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# PostgreSQL row-level security (creatorhub.rls, README "Row-level security"): the role the application's
-# sessions run as (SET ROLE after login), one that owns no table and cannot bypass the policies. Empty:
-# the login user's own rights. `manage.py migrate` still runs as the login user, and prepares this role.
-DATABASE_APP_ROLE = envstr("DATABASE_APP_ROLE", "")
-if DATABASE_APP_ROLE:
+# PostgreSQL row-level security (creatorhub.rls, README "Row-level security"): every session of every
+# process runs as this role (SET ROLE after login), which owns no table and cannot bypass the policies;
+# `manage.py migrate` runs as the login user, the tables' owner, and creates the role. It cannot be turned
+# off: `check --deploy` fails unless the policies bind the running role. SQLite has no row-level security.
+DATABASE_APP_ROLE = ""
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASE_APP_ROLE = envstr("DATABASE_APP_ROLE", "creatorhub_app")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE_APP_ROLE):
         raise ImproperlyConfigured(f"DATABASE_APP_ROLE must be a lower-case name; got {DATABASE_APP_ROLE!r}.")
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_APP_ROLE needs PostgreSQL (row-level security).")
     DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = DATABASE_APP_ROLE
+elif envstr("DATABASE_APP_ROLE", ""):
+    raise ImproperlyConfigured("DATABASE_APP_ROLE needs PostgreSQL (row-level security).")
 
 AUTH_USER_MODEL = "creatorhub.User"
 # django-axes first: it refuses a locked-out login before the password is checked; then the email login.

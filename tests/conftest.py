@@ -1,3 +1,4 @@
+import functools
 import importlib
 
 import pytest
@@ -19,6 +20,53 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The login user, the owner, makes and drops the test database: the app role (DATABASE_APP_ROLE)
+    may not. django_db_setup below puts the role back for the tests."""
+    connection.settings_dict["OPTIONS"].pop("assume_role", None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The suite runs as the product does: on PostgreSQL, as the app role, under row-level security (the
+    test database's `migrate` made the role ready)."""
+    from django.conf import settings
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    options = connection.settings_dict["OPTIONS"]
+    options["assume_role"] = settings.DATABASE_APP_ROLE
+    with django_db_blocker.unblock():
+        connection.close()
+    yield
+    del options["assume_role"]
+    with django_db_blocker.unblock():
+        connection.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tests_read_every_site_in_a_bare_scopes_disabled():
+    """A test's own setup and checks reach every site's rows in a bare `scopes_disabled()`; under
+    row-level security that reads nothing (creatorhub.tenancy.database_tenancy), so in tests it is
+    platform-wide for the database too. App code never opens one (it uses platform_wide(reason), as
+    test_app_code_opens_no_bare_scopes_disabled checks), so it stays under the product's rules."""
+    from django_scopes.state import get_scope
+
+    from creatorhub import tenancy
+
+    @functools.wraps(tenancy.database_tenancy)
+    def database_tenancy():
+        if not get_scope().get("_enabled", True):
+            return ("", "on")
+        return database_tenancy.__wrapped__()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tenancy, "database_tenancy", database_tenancy)
+        yield
 
 
 # The data migrations' seed functions (idempotent).

@@ -4,6 +4,7 @@ from factory.django import DjangoModelFactory
 from contacts.models import Contact, Form
 from creatorhub.models import Membership, Plan, Site, User
 from creatorhub.roles import Role
+from creatorhub.tenancy import site_scope
 
 PASSWORD = "a-long-test-password"
 
@@ -26,7 +27,20 @@ class SiteFactory(DjangoModelFactory):
     plan = factory.LazyFunction(lambda: Plan.objects.get(name="Basic"))
 
 
-class MembershipFactory(DjangoModelFactory):
+class SiteOwnedFactory(DjangoModelFactory):
+    """A site-owned row is written in its site's scope, as the product writes it: under row-level security
+    (PostgreSQL) an insert outside it is refused."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with site_scope(kwargs["site"]):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class MembershipFactory(SiteOwnedFactory):
     class Meta:
         model = Membership
 
@@ -35,7 +49,7 @@ class MembershipFactory(DjangoModelFactory):
     role = Role.OWNER
 
 
-class ContactFactory(DjangoModelFactory):
+class ContactFactory(SiteOwnedFactory):
     """A contact as the database holds it; change statuses through contacts.services in tests of rules."""
 
     class Meta:
@@ -47,7 +61,7 @@ class ContactFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda contact: contact.email.split("@")[0].title())
 
 
-class FormFactory(DjangoModelFactory):
+class FormFactory(SiteOwnedFactory):
     class Meta:
         model = Form
 

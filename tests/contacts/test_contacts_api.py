@@ -81,7 +81,7 @@ def test_creating_with_a_stated_consent_subscribes_and_records_the_api_key(api_c
     assert "by API key “Checkout”: Ticked the box at checkout" in body["explanation"]["subscriber"]["reason"]
     with scope(site=site):
         event = ConsentEvent.objects.get(contact_id=body["id"])
-    assert (event.source, event.actor_api_key, event.user_agent) == ("api", api_key, "shop/1.0")
+        assert (event.source, event.actor_api_key, event.user_agent) == ("api", api_key, "shop/1.0")
 
 
 def test_a_duplicate_email_is_a_400_on_the_email_field(admin_client, site):

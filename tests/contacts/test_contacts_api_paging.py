@@ -5,6 +5,7 @@ from datetime import timedelta
 from itertools import pairwise
 
 from django.utils import timezone
+from django_scopes import scope
 
 from tests.factories import ContactFactory
 
@@ -50,7 +51,8 @@ def test_two_sites_with_the_same_filters_each_see_their_own_contacts(as_user, si
 
     ContactFactory(site=site, email="ours@example.com", subscription_status="subscribed")
     ContactFactory(site=other_site, email="theirs@example.com", subscription_status="subscribed")
-    Membership.objects.create(site=other_site, user=owner, role=Role.OWNER)
+    with scope(site=other_site):
+        Membership.objects.create(site=other_site, user=owner, role=Role.OWNER)
     client = as_user(owner)
     for _ in range(2):
         assert emails_of(client, site, segment="subscribed") == ["ours@example.com"]

@@ -29,7 +29,8 @@ def test_starting_queues_the_job_after_commit_and_it_runs_in_the_sites_scope(
     with django_capture_on_commit_callbacks(execute=True) as queued, scope(site=site):
         services.start_import(site, contact_import=imp)
     assert queued  # the job, then what it does after its own commit
-    imp.refresh_from_db()
+    with scope(site=site):
+        imp.refresh_from_db()
     assert (imp.status, imp.created_count, imp.progress) == ("done", 1, 100)
     assert contact(site, "ana@example.com").origin == "import"
 
@@ -116,7 +117,8 @@ def test_the_uploaded_file_is_deleted_once_the_import_is_done(
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
         services.start_import(site, contact_import=imp, queue=False)
         services.run_import(site, contact_import=imp)
-    imp.refresh_from_db()
+    with scope(site=site):
+        imp.refresh_from_db()
     assert not imp.file
     assert not os.path.exists(path)
 

@@ -1,7 +1,7 @@
 """Site API keys: shown once, stored hashed, scoped to one site, `Authorization: Bearer <key>`."""
 
 import pytest
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from creatorhub import services
 from creatorhub.models import ApiKey
@@ -19,7 +19,8 @@ def bearer(api_client, secret):
 
 @pytest.fixture
 def key_and_secret(site, owner):
-    return services.create_api_key(site, name="Zapier", role=Role.ADMIN, created_by=owner)
+    with scope(site=site):
+        return services.create_api_key(site, name="Zapier", role=Role.ADMIN, created_by=owner)
 
 
 def test_owner_creates_a_key_and_sees_its_secret_once(as_user, site, owner):
@@ -54,7 +55,8 @@ def test_a_key_authenticates_requests_to_its_site(api_client, site, key_and_secr
 
 def test_a_revoked_key_is_refused(api_client, site, owner, key_and_secret):
     api_key, secret = key_and_secret
-    services.revoke_api_key(site, api_key=api_key)
+    with scope(site=site):
+        services.revoke_api_key(site, api_key=api_key)
     response = bearer(api_client, secret).get(f"/api/v1/sites/{site.slug}/")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
@@ -72,13 +74,17 @@ def test_a_key_with_a_tampered_secret_is_refused(api_client, site, key_and_secre
 
 
 def test_another_sites_key_gets_404(api_client, site, other_site, other_owner):
-    _, secret = services.create_api_key(other_site, name="Theirs", role=Role.OWNER, created_by=other_owner)
+    with scope(site=other_site):
+        _, secret = services.create_api_key(
+            other_site, name="Theirs", role=Role.OWNER, created_by=other_owner
+        )
     assert bearer(api_client, secret).get(f"/api/v1/sites/{site.slug}/").status_code == 404
     assert bearer(api_client, secret).get(keys_url(site.slug)).status_code == 404
 
 
 def test_a_key_acts_with_the_scopes_of_its_role(api_client, site, owner):
-    _, secret = services.create_api_key(site, name="Reader", role=Role.ASSISTANT, created_by=owner)
+    with scope(site=site):
+        _, secret = services.create_api_key(site, name="Reader", role=Role.ASSISTANT, created_by=owner)
     response = bearer(api_client, secret).get(keys_url(site.slug))
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"

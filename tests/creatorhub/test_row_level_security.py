@@ -1,11 +1,15 @@
-"""PostgreSQL row-level security, the second wall behind django-scopes (creatorhub.rls, issue #7).
+"""PostgreSQL row-level security, the second wall behind django-scopes (creatorhub.rls, creatorhub.checks;
+issues #7 and #14).
 
-The suite runs as the tables' owner, whom row-level security does not bind. The tests marked `postgres`
-here switch their transaction to the app role (`SET LOCAL ROLE`), as the application runs with
-DATABASE_APP_ROLE, and create their rows inside each site's scope, so they pass under the role too.
+On PostgreSQL the whole suite runs as the application does, as DATABASE_APP_ROLE (tests/conftest.py).
+The tests that change the policies, or show that `check --deploy` fails, switch their transaction to
+the tables' owner or to another role (`SET LOCAL ROLE`), which the rollback ends.
 """
 
+import inspect
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +22,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from contacts.models import Contact, Tag
-from creatorhub import rls, services
+from creatorhub import checks, rls, services, tenancy
 from creatorhub.models import ApiKey, Membership, Site, SiteOwned
 from creatorhub.roles import Role
 from creatorhub.tasks import SiteTask
@@ -75,8 +79,8 @@ def policy_gaps() -> list[str]:
             table = model._meta.db_table
             cursor.execute(
                 """
-                SELECT c.relrowsecurity, p.cmd, p.qual IS NOT NULL AND p.with_check IS NOT NULL,
-                       obj_description(pp.oid, 'pg_policy')
+                SELECT c.relrowsecurity AND c.relforcerowsecurity, p.cmd,
+                       p.qual IS NOT NULL AND p.with_check IS NOT NULL, obj_description(pp.oid, 'pg_policy')
                 FROM pg_class c
                 LEFT JOIN pg_policies p ON p.tablename = c.relname AND p.policyname = %s
                 LEFT JOIN pg_policy pp ON pp.polrelid = c.oid AND pp.polname = %s
@@ -96,19 +100,30 @@ def raw_count(sql: str = "SELECT count(*) FROM contacts_contact", params=()) -> 
         return cursor.fetchone()[0]
 
 
+def set_local_role(role: str) -> None:
+    """For the rest of the test's transaction; NONE is the login user, the tables' owner."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL ROLE " + ("NONE" if role == "NONE" else connection.ops.quote_name(role)))
+
+
+def check_ids() -> list[str]:
+    return [message.id for message in checks.row_level_security()]
+
+
 @pytest.fixture
 def app_role(db):
-    """The role the application runs as, made ready as `migrate` does (inside the test's transaction)."""
-    role = settings.DATABASE_APP_ROLE or "creatorhub_app"
-    assert rls.prepare_app_role(connection, role)
-    return role
+    """The role the suite runs as, the application's."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == settings.DATABASE_APP_ROLE
+    return settings.DATABASE_APP_ROLE
 
 
 @pytest.fixture
-def as_app_role(app_role):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(app_role)}")
-    return app_role
+def product_tenancy(monkeypatch):
+    """The product's rule for a bare scopes_disabled() (no site, so no row), which the suite relaxes for
+    its own setup and checks (tests/conftest.py)."""
+    monkeypatch.setattr(tenancy, "database_tenancy", inspect.unwrap(tenancy.database_tenancy))
 
 
 @pytest.fixture
@@ -134,17 +149,26 @@ def test_every_site_owned_table_has_row_level_security_and_the_policy(db):
 
 
 @pytest.mark.postgres
-def test_a_table_without_its_policy_is_found_and_migrate_puts_it_back(db):
+def test_a_table_without_its_policy_or_force_is_found_and_migrate_puts_it_back(app_role):
+    set_local_role("NONE")  # as `migrate` runs
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE relname = 'contacts_tag'")
-        if not cursor.fetchone()[0]:
-            pytest.skip("changing policies needs the tables' owner (the suite runs as DATABASE_APP_ROLE)")
         cursor.execute(f"DROP POLICY {rls.POLICY} ON contacts_tag")
         cursor.execute("ALTER TABLE offers_offer DISABLE ROW LEVEL SECURITY")
-    assert len(policy_gaps()) == 2
-    assert sorted(rls.install_policies(connection)) == ["contacts_tag", "offers_offer"]
+        cursor.execute("ALTER TABLE emails_outboundemail NO FORCE ROW LEVEL SECURITY")
+    assert len(policy_gaps()) == 3
+    remade = sorted(rls.install_policies(connection))
+    assert remade == ["contacts_tag", "emails_outboundemail", "offers_offer"]
     assert policy_gaps() == []
     assert rls.install_policies(connection) == [], "in step: nothing is remade (no table is locked)"
+
+
+@pytest.mark.postgres
+def test_a_policy_of_an_older_version_is_remade_by_the_next_migrate(app_role):
+    set_local_role("NONE")
+    with connection.cursor() as cursor:
+        cursor.execute(f"COMMENT ON POLICY {rls.POLICY} ON contacts_tag IS 'creatorhub:older'")
+    assert rls.install_policies(connection) == ["contacts_tag"]
+    assert policy_gaps() == []
 
 
 @pytest.mark.postgres
@@ -162,8 +186,70 @@ def test_the_app_role_owns_no_table_and_cannot_bypass_row_level_security(app_rol
         assert cursor.fetchall() == [], "the role may not become the tables' owner"
 
 
+# -- `check --deploy`: the policies bind the running role ------------------------------------------------
+
+
 @pytest.mark.postgres
-def test_with_no_site_set_no_row_is_read_or_written(site, other_site, contacts, as_app_role):
+def test_the_deploy_check_passes_for_the_app_role_on_a_migrated_database(app_role):
+    assert check_ids() == []
+
+
+@pytest.mark.postgres
+def test_the_deploy_check_fails_for_the_tables_owner(app_role):
+    set_local_role("NONE")  # the login user, here a superuser (with BYPASSRLS) who owns every table
+    errors = checks.row_level_security()
+    assert [error.id for error in errors] == ["creatorhub.E002", "creatorhub.E003", "creatorhub.E004"]
+    assert "activity_activityevent" in errors[2].msg
+    assert "DATABASE_APP_ROLE" in errors[0].hint
+
+
+@pytest.mark.postgres
+def test_the_deploy_check_fails_where_row_level_security_is_not_forced_or_the_policy_is_old(app_role):
+    set_local_role("NONE")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE contacts_tag NO FORCE ROW LEVEL SECURITY")
+        cursor.execute(f"COMMENT ON POLICY {rls.POLICY} ON offers_offer IS 'creatorhub:older'")
+    set_local_role(app_role)
+    (error,) = checks.row_level_security()
+    assert error.id == "creatorhub.E006"
+    assert "contacts_tag, offers_offer." in error.msg
+    assert "migrate" in error.hint
+
+
+@pytest.mark.postgres
+def test_the_deploy_check_fails_for_a_role_that_bypasses_row_level_security(app_role):
+    bypassing = f"{connection.settings_dict['NAME']}_bypass"  # roles are the cluster's: one per database
+    set_local_role("NONE")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {bypassing} NOLOGIN BYPASSRLS")  # undone with the test's transaction
+        cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {bypassing}")
+    set_local_role(bypassing)
+    assert check_ids() == ["creatorhub.E003"]
+
+
+def test_the_deploy_check_reports_an_unreachable_database_instead_of_crashing():
+    from tests.support.live_worker import ROOT, free_port
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"postgres://nobody@127.0.0.1:{free_port()}/nowhere",
+            "DEBUG": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "(creatorhub.E001) Could not check row-level security" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgres
+def test_with_no_site_set_no_row_is_read_or_written(site, other_site, contacts, app_role, product_tenancy):
     assert raw_count() == 0
     assert Contact._base_manager.count() == 0  # the ORM without django-scopes' filter
     with scopes_disabled():
@@ -177,7 +263,7 @@ def test_with_no_site_set_no_row_is_read_or_written(site, other_site, contacts, 
 
 @pytest.mark.postgres
 def test_a_site_scope_shows_and_changes_its_own_rows_only_even_to_raw_sql(
-    site, other_site, contacts, as_app_role
+    site, other_site, contacts, app_role
 ):
     with site_scope(site):
         assert raw_count() == 2
@@ -205,13 +291,13 @@ def peek(site, contact_id: int, other_site_id: int) -> tuple[bool, int, int]:
 
 
 @pytest.mark.postgres
-def test_a_forged_site_id_in_a_task_reads_nothing_of_another_site(site, other_site, contacts, as_app_role):
+def test_a_forged_site_id_in_a_task_reads_nothing_of_another_site(site, other_site, contacts, app_role):
     assert peek.delay(site.pk, contacts.theirs.pk, other_site.pk).get() == (False, 0, 2)
     assert peek.delay(other_site.pk, contacts.theirs.pk, other_site.pk).get() == (True, 1, 1)
 
 
 @pytest.mark.postgres
-def test_the_setting_follows_rollbacks_and_savepoints(site, other_site, contacts, as_app_role):
+def test_the_setting_follows_rollbacks_and_savepoints(site, other_site, contacts, app_role):
     """A setting made in a transaction is undone by its rollback: it is made again, not trusted."""
     with site_scope(site):
         assert raw_count() == 2
@@ -229,7 +315,7 @@ def test_the_setting_follows_rollbacks_and_savepoints(site, other_site, contacts
 
 
 @pytest.mark.postgres
-def test_copy_after_a_query_in_the_scope_sees_the_same_site(site, other_site, contacts, as_app_role):
+def test_copy_after_a_query_in_the_scope_sees_the_same_site(site, other_site, contacts, app_role):
     """Imports COPY through psycopg on the session that the ORM's queries set."""
     with site_scope(site), connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -239,7 +325,7 @@ def test_copy_after_a_query_in_the_scope_sees_the_same_site(site, other_site, co
 
 
 @pytest.mark.postgres
-def test_platform_wide_reads_every_site_and_says_why(site, other_site, contacts, as_app_role, caplog):
+def test_platform_wide_reads_every_site_and_says_why(site, other_site, contacts, app_role, caplog):
     caplog.set_level(logging.INFO, logger="creatorhub.platform")
     with platform_wide("test: counting every site's contacts"):
         assert raw_count() == 3
@@ -253,7 +339,7 @@ def test_platform_wide_reads_every_site_and_says_why(site, other_site, contacts,
 
 @pytest.mark.postgres
 def test_pages_and_the_api_as_the_app_role_show_their_own_site(
-    site, other_site, contacts, as_app_role, client, api_client
+    site, other_site, contacts, app_role, client, api_client
 ):
     owner, stranger = UserFactory(email="owner@ana.example"), UserFactory(email="owner@ben.example")
     with site_scope(site):

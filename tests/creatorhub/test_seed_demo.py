@@ -28,12 +28,9 @@ def demo(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-def test_seed_demo_ends_with_where_its_emails_went_and_then_the_logins(demo):
+def test_seed_demo_ends_with_where_its_emails_went_and_then_the_logins(demo, rows):
     lines = demo.splitlines()
-    assert lines[-7] == (
-        "The demo's emails (confirmations, welcomes, grants): they went through "
-        "django.core.mail.backends.locmem.EmailBackend."
-    )
+    assert lines[-7].startswith("The demo's emails (confirmations, welcomes, grants): ")
     assert lines[-6] == "Demo data is ready. Log in at http://127.0.0.1:8000/ with:"
     assert lines[-1].startswith("  support@example.com ")
 

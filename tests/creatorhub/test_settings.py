@@ -35,10 +35,23 @@ def run_django(*args, **env):
     )
 
 
-def test_production_settings_pass_check_deploy_without_warnings():
-    result = run_django("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+@pytest.mark.postgres
+def test_production_settings_pass_check_deploy_without_warnings(db):
+    """On PostgreSQL, the test database as `migrate` left it, as the app role (creatorhub.checks)."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+    result = run_django("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "DATABASE_URL": url})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_on_sqlite_check_deploy_warns_that_there_is_no_row_level_security():
+    result = run_django("check", "--deploy", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(creatorhub.W001) SQLite: no row-level security" in result.stderr
+    assert "System check identified 1 issue " in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from emails.models import EmailKind, EmailStatus, OutboundEmail
-from emails.services import send_automated
+from emails.services import send_automated, send_automated_to_many
 from tests.factories import ContactFactory, SiteFactory
 from tests.support.live_worker import (
     SmtpSink,
@@ -80,18 +80,14 @@ def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_the_email():
 def bulk_emails(site, count: int) -> list[int]:
     """`count` emails of a grant job (bulk: sent by the site's batches), committed."""
     contacts = [ContactFactory(site=site) for _ in range(count)]
+    context = {"offer": {"title": "Course"}, "login_url": "https://x.test/login/"}
     with scope(site=site), transaction.atomic():
-        return [
-            send_automated(
-                site,
-                kind=EmailKind.OFFER_GRANT_CONFIRMATION,
-                contact=contact,
-                context={"offer": {"title": "Course"}, "login_url": "https://x.test/login/"},
-                dedupe_key=f"grant:{contact.pk}",
-                bulk=True,
-            ).pk
-            for contact in contacts
-        ]
+        send_automated_to_many(
+            site,
+            kind=EmailKind.OFFER_GRANT_CONFIRMATION,
+            emails=[(contact, context, f"grant:{contact.pk}") for contact in contacts],
+        )
+        return list(OutboundEmail.objects.values_list("pk", flat=True))
 
 
 def statuses(ids) -> list[str]:

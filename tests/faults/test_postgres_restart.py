@@ -56,7 +56,7 @@ def app(cluster, tmp_path_factory):
     """gunicorn on the cluster, two processes of two threads, with persistent connections; no Redis (the
     cache is per process, tasks run eagerly)."""
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_APP_ROLE")},
+        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
         "DATABASE_URL": cluster.url("creatorhub"),
         "DATABASE_CONN_MAX_AGE": "60",
         "DEBUG": "true",  # an error that escaped would show Django's traceback page (static files as is)

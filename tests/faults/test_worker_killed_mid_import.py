@@ -17,6 +17,7 @@ from django_scopes import scope
 from contacts.imports.services import start_import, upload_import
 from contacts.models import ConsentEvent, Contact, ContactTag, ImportRowError
 from creatorhub.celery import app as celery_app
+from creatorhub.rls import as_owner
 from tests.factories import ContactFactory
 from tests.support.live_worker import SmtpSink, Worker, broker_client, publishing_to_test_broker, wait_for
 
@@ -31,8 +32,9 @@ ROWS = 30_000
 
 
 def merging() -> bool:
-    """Whether another session of the test database is writing an import's rows (its COPY or merge)."""
-    with connection.cursor() as cursor:
+    """Whether another session of the test database is writing an import's rows (its COPY or merge).
+    Asked as the login user: the app role is not shown other sessions' queries."""
+    with transaction.atomic(), as_owner(connection.alias), connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid() AND state = 'active' AND query ILIKE %s",
