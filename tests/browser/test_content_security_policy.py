@@ -1,5 +1,5 @@
-"""Every page of the app passes its Content-Security-Policy in a real browser (README "Abuse limits and
-security headers"): Chromium reports each violation on the console ("Refused to apply inline style…",
+"""Every page of the app passes its Content-Security-Policy in a real browser (docs/security.md,
+"Security headers"): Chromium reports each violation on the console ("Refused to apply inline style…",
 "Refused to execute inline script…", "Refused to send form data…"), from the page or from a frame in it,
 and the test fails on any, naming the page. The pages: the dashboard (the Contacts tab with the filter
 builder used, a contact, offers, the email templates with the HTML preview in its iframe, forms,

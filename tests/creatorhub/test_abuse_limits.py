@@ -1,4 +1,4 @@
-"""Abuse limits (issue #7 item 3, README "Abuse limits and security headers"): rate limits on the
+"""Abuse limits (issue #7 item 3, docs/security.md, "Abuse limits"): rate limits on the
 dashboard and member-area logins, the password resets, the public forms and the API keys, each a 429
 with Retry-After; django-axes' lockout of an account for the address its failures came from; the cap
 on an account's failed logins, which never refuses the owner's own browser (issue #14 item 5).

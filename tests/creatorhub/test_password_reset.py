@@ -1,6 +1,7 @@
-"""Dashboard password reset (issue #14 item 5, README "Dashboard accounts"): a team member asks for a link
-by email; the link is signed, works once, expires, logs them in and lifts the account's login limits, so a
-stranger's failed guesses never keep the owner out for good. The page answers alike for every address."""
+"""Dashboard password reset (issue #14 item 5, docs/security.md, "Dashboard accounts"): a team member asks
+for a link by email; the link is signed, works once, expires, logs them in and lifts the account's login
+limits, so a stranger's failed guesses never keep the owner out for good. The page answers alike for every
+address."""
 
 import re
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Security headers (README "Abuse limits and security headers"): the Content-Security-Policy and the
+"""Security headers (docs/security.md, "Security headers"): the Content-Security-Policy and the
 other headers on pages and API responses; HSTS in production; templates that the policy lets run.
 The browser proves the pages pass the policy (tests/browser/test_content_security_policy.py)."""
 

@@ -1,5 +1,5 @@
 """Fault: the worker running a contact import is killed (SIGKILL) in the middle of writing the rows
-(README "Nothing half-imported"). Its transaction dies with it: not one contact, tag, consent event or
+(docs/architecture.md, "Imports"). Its transaction dies with it: not one contact, tag, consent event or
 row error of the file is left. The task was acknowledged late, so once Redis's visibility timeout has
 passed another worker takes it again and the import starts over and finishes, each row written once.
 
