@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from creatorhub.models import ApiKey, SiteOwned, User
+from creatorhub.models import ApiKey, Site, SiteOwned, User
 
 models.CharField.register_lookup(Lower)  # `email__lower=` uses the (site, lower(email)) index
 
@@ -134,6 +134,29 @@ class Contact(SiteOwned):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+
+class ContactCount(SiteOwned):
+    """A change in how many of a site's contacts have one status, reason and customer flag: the tabs'
+    counts are sums of these rows, so they are exact at every view without counting the contacts.
+
+    The rows are written by database triggers on the contacts table (migration 0008), in the transaction
+    of each change, whatever made it: the ORM, an import's set-based merge, a bulk update. Writers only
+    ever insert (no row is shared, so no writer waits for another); `fold_contact_counts` sums a site's
+    rows into one per group now and then."""
+
+    # No foreign key constraint: deleting a site deletes its contacts after this table's rows, and their
+    # triggers write rows for the deleted site; the next fold removes them.
+    site = models.ForeignKey(Site, on_delete=models.DO_NOTHING, db_constraint=False)
+    subscription_status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
+    unsubscribe_reason = models.CharField(  # noqa: DJ001 - as Contact's, so that one filter fits both
+        max_length=20, choices=UnsubscribeReason.choices, null=True
+    )
+    is_customer = models.BooleanField()
+    contacts = models.BigIntegerField(help_text="How many contacts came into (+) or left (-) the group.")
+
+    class Meta:
+        default_related_name = "contact_counts"
 
 
 class ContactTag(SiteOwned):

@@ -5,13 +5,14 @@ transition against SPEC §2, and writes the consent event in the same transactio
 """
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from contacts.models import (
     ConsentEvent,
     ConsentSource,
     Contact,
+    ContactCount,
     ContactOrigin,
     ContactTag,
     DeliveryEvent,
@@ -36,7 +38,7 @@ from contacts.models import (
 from contacts.selectors import contact_by_email
 from creatorhub import audit, events, personal_data
 from creatorhub.models import AuditAction, Site
-from creatorhub.tenancy import ensure_same_site
+from creatorhub.tenancy import ensure_same_site, platform_wide
 from emails.models import EmailKind
 from emails.services import send_automated
 
@@ -605,3 +607,37 @@ def delete_segment(site: Site, *, segment: Segment) -> None:
     """Deletes the saved filters; no contact changes."""
     ensure_same_site(site, segment, error=ContactError)
     segment.delete()
+
+
+FOLD_AFTER_ROWS = 20  # more than the 14 groups a site can have (statuses, reasons, customer or not)
+
+
+def fold_contact_counts() -> int:
+    """Sums each site's counter rows (ContactCount) into one per group, for the sites with more rows than
+    groups, and drops the rows of deleted sites; how many sites were folded. The rows are deleted and
+    returned by one statement, so a change committed meanwhile is either folded or left as it is."""
+    table = ContactCount._meta.db_table
+    sums: Counter = Counter()
+    with platform_wide("contact counts: folding every site's changes"), transaction.atomic():
+        with connections[ContactCount.objects.db].cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE site_id IN (SELECT site_id FROM {table} GROUP BY site_id "  # noqa: S608
+                "HAVING count(*) > %s) "
+                "RETURNING site_id, subscription_status, unsubscribe_reason, is_customer, contacts",
+                [FOLD_AFTER_ROWS],
+            )
+            for *group, contacts in cursor.fetchall():
+                sums[tuple(group)] += contacts
+        sites = set(Site.objects.filter(pk__in={group[0] for group in sums}).values_list("pk", flat=True))
+        ContactCount.objects.bulk_create(
+            ContactCount(
+                site_id=site_id,
+                subscription_status=status,
+                unsubscribe_reason=reason,
+                is_customer=is_customer,
+                contacts=contacts,
+            )
+            for (site_id, status, reason, is_customer), contacts in sums.items()
+            if contacts and site_id in sites
+        )
+    return len({group[0] for group in sums})

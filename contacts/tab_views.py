@@ -4,8 +4,8 @@ builder, search, the contacts newest first by cursor, and actions on a selection
 What the tab shows lives in its URL — `?segment=<key>&filters=<json>&q=<search>&before=<cursor>`, the
 filters being on top of the segment's — so a view is a link and the back button works. Every form is
 plain HTML (GET for what only reads) and works without JavaScript; htmx only swaps the builder and its
-count in place. Counts of the tabs and of the view are contacts.segments' cached counts; the exact count
-is taken where it matters (the delete confirmation).
+count in place. Counts of the tabs and of the view are contacts.segments' counts (from the counters, or
+cached); the exact count of any selection is taken where it matters (the delete confirmation).
 
 An action on a selection — ticked rows, the whole page, or "all N matching" (the segment selection) — has
 a step page that says what it will do to how many contacts and asks what it needs (the tag, the offer,
@@ -265,7 +265,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             before, status = "", 400
         read_tags_and_offers(page, offers=False)
         builder = builder or FilterBuilder.from_filters(shown.extra)
-        # All, Customers, Subscribed and the saved segments, counted with the view in one cache read.
+        # All, Customers, Subscribed and the saved segments, counted with the view (contacts.segments.counts).
         tabs = [segments.resolve(key) for key in segments.DEFAULT_SEGMENTS]
         tabs += [segments.ResolvedSegment.of(segment) for segment in Segment.objects.all()]
         view_count, *tab_counts = segments.counts(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from contacts import bulk, export_files, exports
+from contacts import bulk, export_files, exports, services
 from contacts.imports.services import run_import
 from contacts.models import BulkAction, Export, Import
 from creatorhub.tasks import JOB_LIMITS, SiteTask
@@ -35,3 +35,8 @@ def run_import_task(site, import_id: int) -> str:
 @shared_task
 def delete_expired_export_files() -> int:
     return export_files.delete_expired_files()
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def fold_contact_counts() -> int:
+    return services.fold_contact_counts()

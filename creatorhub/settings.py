@@ -334,6 +334,7 @@ except ValueError:
     raise ImproperlyConfigured(f"USAGE_NIGHTLY_AT must look like 03:00; got {USAGE_NIGHTLY_AT!r}.") from None
 CELERY_BEAT_SCHEDULE = {
     "requeue-due-emails": {"task": "emails.tasks.requeue_due_emails", "schedule": 60.0},
+    "fold-contact-counts": {"task": "contacts.tasks.fold_contact_counts", "schedule": 60.0},
     "delete-expired-export-files": {"task": "contacts.tasks.delete_expired_export_files", "schedule": 3600.0},
     "nightly-usage": {
         "task": "activity.tasks.nightly_usage",
