@@ -6,17 +6,15 @@ import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django_scopes import scope, scopes_disabled
+from django_scopes import scope
 
-from contacts import segments, services
+from contacts import services
 from contacts.models import (
     BulkAction,
     ConsentSource,
@@ -27,7 +25,6 @@ from contacts.models import (
     UnsubscribeReason,
 )
 from contacts.services import Consent
-from creatorhub.models import Site
 from offers.models import Access, GrantJob
 from offers.services import catalog
 from offers.services.access import Granter, grant_offer
@@ -992,25 +989,3 @@ def test_the_tab_asks_for_login_first(client, site):
     response = client.get(f"/app/{site.slug}/contacts/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
-
-
-# -- The demo ------------------------------------------------------------------------------------------
-
-
-def test_the_demo_has_three_saved_segments_that_match_contacts(db):
-    call_command("seed_demo", "--demo", stdout=StringIO())
-    with scopes_disabled():
-        site = Site.objects.get(slug="ana-yoga")
-    with scope(site=site):
-        found = {s.name: segments.matching(site, filters=s.filters) for s in Segment.objects.all()}
-        emails = {
-            name: sorted(e.split("@")[0] for e in qs.values_list("email", flat=True))
-            for name, qs in found.items()
-        }
-    assert emails["VIP customers"] == ["liam.oconnor", "maya.fernandes", "sofia.rossi"]
-    assert emails["Bounced or complained"] == [
-        "chloe.dubois",
-        "mateo.garcia",
-        "yuki.tanaka",
-    ]  # cleaned on Mailchimp
-    assert emails["Engaged subscribers"]

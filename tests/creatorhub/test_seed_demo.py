@@ -6,10 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase, override_settings
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from activity.models import OverageCase, UsageSnapshot
-from contacts.models import ConsentEvent, Contact, Form
+from contacts import segments
+from contacts.models import ConsentEvent, Contact, Form, Segment
 from creatorhub.models import Membership, Site, User
 from emails.models import OutboundEmail
 from offers.models import Access, LessonCompletion, Offer, Purchase
@@ -48,6 +49,23 @@ def test_seed_demo_prints_a_login_per_role_and_the_support_user(demo, rows):
     roles = set(Membership.objects.filter(site__slug="ana-yoga").values_list("role", flat=True))
     assert roles == {"owner", "admin", "assistant"}
     assert User.objects.get(email="support@example.com").is_support
+
+
+def test_the_demo_has_three_saved_segments_that_match_contacts(demo, db):
+    site = Site.objects.get(slug="ana-yoga")
+    with scope(site=site):
+        found = {s.name: segments.matching(site, filters=s.filters) for s in Segment.objects.all()}
+        emails = {
+            name: sorted(e.split("@")[0] for e in qs.values_list("email", flat=True))
+            for name, qs in found.items()
+        }
+    assert emails["VIP customers"] == ["liam.oconnor", "maya.fernandes", "sofia.rossi"]
+    assert emails["Bounced or complained"] == [
+        "chloe.dubois",
+        "mateo.garcia",
+        "yuki.tanaka",
+    ]  # cleaned on Mailchimp
+    assert emails["Engaged subscribers"]
 
 
 def test_seed_demo_is_idempotent(demo, rows):
