@@ -348,6 +348,7 @@ def _send_one(site: Site, email: OutboundEmail, connection, templates: dict) -> 
     message.attach_alternative(html, "text/html")
     message.metadata = {"site": site.slug, "email_id": str(email.pk)}  # echoed back by providers (anymail)
     try:
+        connection.open()  # once per batch: send() alone would open and close a connection per email
         message.send()
     except TRANSIENT_ERRORS as error:
         described = f"{error.__class__.__name__}: {error}"
