@@ -2,19 +2,22 @@
 door the change comes through: the API, an import, a bulk action, a provider's webhook, a purchase, a
 grant, an erasure; and after they are folded."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.test import override_settings
 from django_scopes import scope, scopes_disabled
 
-from contacts import bulk, services
+from contacts import bulk, segments, services
 from contacts.models import ConsentSource, Contact, ContactCount, SubscriptionStatus
 from offers.services import access, catalog
 from tests.contacts.importing import run_text
 from tests.contacts.test_webhooks import ANYMAIL_SETTINGS, HARD_BOUNCE, READER, load, post
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, SiteFactory
 
 GROUP = ("site_id", "subscription_status", "unsubscribe_reason", "is_customer")
 
@@ -127,3 +130,38 @@ def test_folding_drops_the_rows_of_a_deleted_site(site, other_site):
         patch.setattr(services, "FOLD_AFTER_ROWS", 0)
         services.fold_contact_counts()
     assert counted() == contacts_by_group() == {(site.pk, "never_subscribed", None, False): 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_long_transaction_of_one_writer_does_not_hold_up_another_writer_of_the_same_site():
+    """Writers only insert counter rows: an import's transaction still open does not make a purchase of
+    the same site wait for it, and each change counts once both commit."""
+    site = SiteFactory()
+    opened, release = threading.Event(), threading.Event()
+
+    def long_import():
+        try:
+            with scope(site=site), transaction.atomic():
+                ContactFactory.create_batch(3, site=site)
+                opened.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    importer = threading.Thread(target=long_import)
+    importer.start()
+    try:
+        assert opened.wait(10)
+        started = time.monotonic()
+        with scope(site=site), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            ContactFactory(site=site, is_customer=True)
+        assert time.monotonic() - started < 1
+    finally:
+        release.set()
+        importer.join(10)
+    assert_counters_exact()
+    with scope(site=site):
+        assert segments.count(site, filters=segments.DEFAULT_SEGMENTS["all"].filters) == 4
