@@ -1,5 +1,5 @@
-"""The trend of a site's active customers and when it crosses the plan's limit, and the geometry of the
-usage chart. Pure functions on (day, value) series: no database, no clock.
+"""The trend of a site's active customers and when it crosses the plan's limit. Pure functions on
+(day, value) series: no database, no clock. (The usage chart is drawn by creatorhub.charts.)
 
 The trend is the least-squares line through the daily figures of the last `days` days (ending with the
 latest figure). Arithmetic is exact (fractions), so a hand-computed series gives the day to expect.
@@ -114,40 +114,3 @@ def forecast(series: list[tuple[date, int]], limit: int, *, days: int = DEFAULT_
     # level + slope * x > limit  <=>  x > (limit - level) / slope
     first_over = max(floor((limit - trend.level) / trend.slope) + 1, 1)
     return Forecast(trend, limit, latest, trend.last_day + timedelta(days=first_over), Reason.RISING)
-
-
-# The usage chart: an inline SVG drawn on the server.
-
-CHART_WIDTH = 600
-CHART_HEIGHT = 200
-CHART_PAD = 8
-
-
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    points: str  # the polyline's "x,y x,y ..."
-    limit_y: float | None  # the limit line's height, None without a limit
-    top: int  # the value at the top of the chart
-
-
-def usage_chart(series: list[tuple[date, int]], limit: int, *, days: int = 90) -> Chart:
-    """The polyline of `series` over `days` days ending with its latest figure, scaled so that both the
-    figures and the limit fit; a day with no figure is a gap the line jumps over."""
-    points = window(series, days=days)
-    top = max([limit, *[value for _, value in points]]) or 1
-    top = int(top * 1.1) + 1
-    inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
-    if not points:
-        return Chart(CHART_WIDTH, CHART_HEIGHT, "", _y(limit, top, inner_h) if limit else None, top)
-    first = points[-1][0] - timedelta(days=days - 1)
-    step = inner_w / max(days - 1, 1)
-    coords = " ".join(
-        f"{CHART_PAD + (day - first).days * step:.1f},{_y(value, top, inner_h):.1f}" for day, value in points
-    )
-    return Chart(CHART_WIDTH, CHART_HEIGHT, coords, _y(limit, top, inner_h) if limit else None, top)
-
-
-def _y(value: int, top: int, inner_h: int) -> float:
-    return round(CHART_PAD + inner_h * (1 - value / top), 1)

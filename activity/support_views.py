@@ -94,8 +94,12 @@ def site_usage_context(site: Site) -> dict:
     return {
         "history": history,
         "forecast": outlook,
-        "chart_id": "site-usage",
-        **chart_context(history, limit, title=f"Active customers of {site.name}, last {HISTORY_DAYS} days"),
+        **chart_context(
+            history,
+            limit,
+            title=f"Active customers of {site.name}, last {HISTORY_DAYS} days",
+            chart_id="site-usage",
+        ),
     }
 
 

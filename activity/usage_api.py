@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from activity.models import UsageSnapshot
 from activity.selectors import active_customers_on
+from creatorhub import charts
 from creatorhub.api.base import SiteAPIView
 from creatorhub.models import Site
 from creatorhub.roles import Scope
@@ -19,11 +20,15 @@ WARNING_PERCENT = 80
 
 
 def current_usage(site: Site, day: date | None = None) -> dict:
-    """Today's active customers (counted live) against the plan's limit. Call inside the site's scope.
-    The warning starts at 80% of the limit; over the limit means above it. Nothing is ever blocked."""
+    """Today's active customers (counted live) against the plan's limit. Call inside the site's scope."""
     day = day or site.today()
-    active = active_customers_on(site, day)
-    limit = site.plan.active_customer_limit
+    return usage_against_limit(active_customers_on(site, day), site.plan.active_customer_limit, day=day)
+
+
+def usage_against_limit(active: int, limit: int, *, day: date) -> dict:
+    """`active` customers on `day` against the plan's `limit`, as the usage page and the Overview show it
+    (templates/app/usage/_limit_alert.html). The warning starts at 80% of the limit; over the limit means
+    above it. Nothing is ever blocked."""
     over = active > limit
     return {
         "day": day,
@@ -75,28 +80,17 @@ class UsageView(SiteAPIView):
         return Response(UsageSerializer(body).data)
 
 
-def chart_context(history: list[UsageSnapshot], limit: int, *, title: str) -> dict:
-    """What templates/app/usage/_chart.html needs: the SVG geometry, a text summary for its <title>,
-    and the rows of its table (numbers formatted as people read them)."""
-    from activity.forecast import usage_chart
-
-    chart = usage_chart([(s.day, s.active_customers) for s in history], limit, days=HISTORY_DAYS)
-    if history:
-        first, last = history[0], history[-1]
-        summary = (
-            f"{title}: {first.active_customers:,} on {first.day:%b %-d}, {last.active_customers:,} on "
-            f"{last.day:%b %-d, %Y}, against a limit of {limit:,}"
-        )
-    else:
-        summary = f"{title}: no daily figures yet"
-    rows = [
-        {"day": s.day, "active": f"{s.active_customers:,}", "limit": f"{s.active_customer_limit:,}"}
-        for s in reversed(history)
-    ]
-    return {
-        "chart": chart,
-        "chart_title": title,
-        "chart_summary": summary,
-        "chart_rows": rows,
-        "chart_limit": f"{limit:,}",
-    }
+def chart_context(history: list[UsageSnapshot], limit: int, *, title: str, chart_id: str) -> dict:
+    """What templates/app/_line_chart.html needs to draw `history` (from `usage_history`) against the
+    plan's current `limit`; its table also gives each day's limit, which changes with the plan."""
+    return charts.chart_context(
+        [(s.day, s.active_customers) for s in history],
+        days=HISTORY_DAYS,
+        title=title,
+        series_label="active customers",
+        limit=limit,
+        limit_label="Plan limit",
+        daily_limits={s.day: s.active_customer_limit for s in history},
+        chart_id=chart_id,
+        empty_text="No daily figures yet: they are computed each night.",
+    )

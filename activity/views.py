@@ -37,8 +37,9 @@ class UsageView(SitePageMixin, TemplateView):
             figures=figures,
             plan=site.plan,
             history_days=HISTORY_DAYS,
-            chart_id="usage",
-            **chart_context(history, limit, title=f"Active customers over the last {HISTORY_DAYS} days"),
+            **chart_context(
+                history, limit, title=f"Active customers over the last {HISTORY_DAYS} days", chart_id="usage"
+            ),
             **kwargs,
         )
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "offers",
     "emails",
     "activity",
+    "usage",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,6 @@ from django.views.generic import RedirectView
 from creatorhub import accounts, login, views
 
 site_pages = [
-    path("", views.SiteHomeView.as_view(), name="site-home"),
     path("settings/team/", views.TeamView.as_view(), name="team"),
     path("settings/team/<int:pk>/role/", views.ChangeRoleView.as_view(), name="team-change-role"),
     path("settings/team/<int:pk>/remove/", views.RemoveMemberView.as_view(), name="team-remove"),
@@ -38,6 +37,7 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views.AcceptInvitationView.as_view(), name="accept-invitation"),
     path("app/", views.AppHomeView.as_view(), name="app-home"),
+    path("app/<slug:site>/", include("usage.urls")),
     path("app/<slug:site>/", include(site_pages)),
     path("app/<slug:site>/", include("contacts.urls")),
     path("app/<slug:site>/", include("emails.urls")),

@@ -1,4 +1,5 @@
-"""Dashboard pages of the tenancy core: the site chooser, a site's overview, the team and API keys."""
+"""Dashboard pages of the tenancy core: the site chooser, the team and API keys. (A site's Overview is
+the usage app's: it reads the other apps' figures.)"""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -26,14 +27,6 @@ class AppHomeView(LoginRequiredMixin, TemplateView):
         if len(sites) == 1:
             return redirect("site-home", site=sites[0].slug)
         return self.render_to_response(self.get_context_data(sites=sites))
-
-
-class SiteHomeView(SitePageMixin, TemplateView):
-    template_name = "app/site_home.html"
-    scope_map = {"GET": Scope.SITE_READ}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(team_size=Membership.objects.count(), **kwargs)
 
 
 class TeamView(SitePageMixin, TemplateView):

@@ -74,6 +74,8 @@ class OutboundEmail(SiteOwned):
         indexes = [
             models.Index(fields=["site", "-created_at", "-id"], name="outboundemail_site_newest"),
             models.Index(fields=["site", "contact", "-created_at"], name="outboundemail_site_contact"),
+            # The email log filtered by status, and the Overview's emails of the last 30 days by status.
+            models.Index(fields=["site", "status", "-created_at", "-id"], name="outboundemail_site_status"),
             models.Index(
                 fields=["site", "next_attempt_at"],
                 name="outboundemail_site_due",

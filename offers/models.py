@@ -124,6 +124,12 @@ class Access(SiteOwned):
         indexes = [
             models.Index(fields=["site", "contact"], name="access_site_contact"),
             models.Index(fields=["site", "offer", "-created_at", "-id"], name="access_site_offer"),
+            # The Overview's grants of the last 30 days and the 30 before.
+            models.Index(
+                fields=["site", "-created_at", "-id"],
+                name="access_site_granted",
+                condition=Q(source=AccessSource.GRANT),
+            ),
         ]
 
     @property
@@ -154,6 +160,14 @@ class GrantJob(SiteOwned):
     class Meta:
         default_related_name = "grant_jobs"
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The Overview's jobs running now.
+            models.Index(
+                fields=["site", "-created_at", "-id"],
+                name="grantjob_site_unfinished",
+                condition=Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+            )
+        ]
 
     @property
     def processed(self) -> int:

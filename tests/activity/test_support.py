@@ -390,8 +390,15 @@ def test_the_site_page_shows_the_plan_the_history_and_the_forecast(client, suppo
     assert "Hundred: 100 active customers" in html
     assert f"At this trend, the site goes over its limit on {rising:%b %-d, %Y}." in html
     assert "2.0 active customers a day" in html
-    assert "<polyline" in html
+    assert '<svg viewBox="0 0 360 200" role="img" aria-labelledby="site-usage-title"' in html
+    assert '<path class="line"' in html
+    assert 'text-anchor="end">100</text>' in html  # the value axis reaches the limit
+    assert ">Plan limit 100</text>" in html
+    yesterday = site.today() - timedelta(days=1)
+    assert f">{yesterday:%b} {yesterday.day}</text>" in html
+    assert f"<title>{yesterday:%b} {yesterday.day}, {yesterday.year}: 78 active customers</title>" in html
     assert 'data-label="Active customers">78<' in html
+    assert 'data-label="Limit">100<' in html
     assert f'href="/support/cases/{world["ana"].pk}/"' in html
     assert f"/support/cases/{world['ben'].pk}/" not in html  # another site's case
 

@@ -139,20 +139,39 @@ def test_the_chart_draws_the_snapshots_with_a_title_and_a_table(client, owner, s
     snapshots(site, [2, 4, 6, 9])
     client.force_login(owner)
     html = client.get(URL).content.decode()
-    assert '<svg viewBox="0 0 600 200" role="img" aria-labelledby="usage-title"' in html
-    assert "<polyline" in html
+    assert '<svg viewBox="0 0 360 200" role="img" aria-labelledby="usage-title"' in html
+    assert 'preserveAspectRatio="none"' not in html
+    assert '<path class="line"' in html
     assert '<title id="usage-title">Active customers over the last 90 days: 2 on' in html
     assert "against a limit of 10" in html
+    assert '<desc id="usage-desc">Figures for 4 of the 90 days.' in html
     assert '<details class="chart-data">' in html
     # the table, newest first
     assert html.index('data-label="Active customers">9<') < html.index('data-label="Active customers">2<')
+
+
+def test_the_chart_reads_its_axes_the_limit_and_each_day(client, owner, site, ten_plan):
+    snapshots(site, [2, 4, 6, 9])
+    yesterday = site.today() - timedelta(days=1)
+    first_shown = yesterday - timedelta(days=89)
+    client.force_login(owner)
+    html = client.get(URL).content.decode()
+    for value in ("0", "5", "10"):  # the value axis reaches the limit
+        assert f'text-anchor="end">{value}</text>' in html
+    assert f">{first_shown:%b} {first_shown.day}</text>" in html  # the dates below
+    assert f">{yesterday:%b} {yesterday.day}</text>" in html
+    assert ">Plan limit 10</text>" in html
+    assert f"<title>{yesterday:%b} {yesterday.day}, {yesterday.year}: 9 active customers</title>" in html
+    assert html.count("active customers</title>") == 4
+    assert '<text class="last-value"' in html
 
 
 def test_without_snapshots_the_page_says_they_come_each_night(client, owner, site):
     client.force_login(owner)
     html = client.get(URL).content.decode()
     assert "No daily figures yet" in html
-    assert "<polyline" not in html
+    assert '<path class="line"' not in html
+    assert ">Plan limit 1,000</text>" in html  # Basic
 
 
 @pytest.mark.parametrize("role", ["admin", "assistant"])

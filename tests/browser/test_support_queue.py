@@ -82,7 +82,23 @@ def test_the_creators_usage_page_is_accessible_and_fits_a_phone(page, phone_page
         login(tab, live_server, owner.email, PASSWORD)
         tab.goto("/app/ana-yoga/usage/")
         expect(tab.get_by_role("heading", level=1)).to_have_text("Usage")
-        expect(tab.get_by_role("img", name="Active customers over the last 90 days")).to_be_visible()
+        chart = tab.get_by_role("img", name="Active customers over the last 90 days")
+        expect(chart).to_be_visible()
+        expect(chart.locator(".y-axis text")).to_have_text(["0", "500", "1,000"])
+        expect(chart.locator(".x-axis text")).to_have_count(5)
+        expect(chart.locator(".limit-label")).to_have_text("Plan limit 1,000")  # Basic
+        expect(chart.locator(".last-value")).to_have_text("870")
+        expect(chart.locator(".day title")).to_have_count(5)
         tab.get_by_text("The figures, day by day").click()
         assert_accessible(tab)
     assert_no_sideways_scroll(phone_page)
+    # On a phone the chart's labels are still of a readable size, and none spills out of the chart.
+    boxes = phone_page.evaluate("""() => {
+        const figure = document.querySelector("figure.line-chart").getBoundingClientRect();
+        return [...document.querySelectorAll("figure.line-chart svg text")].map(text => {
+            const box = text.getBoundingClientRect();
+            const inside = box.left >= figure.left && box.right <= figure.right;
+            return {text: text.textContent, height: box.height, inside: inside};
+        });
+    }""")
+    assert [box for box in boxes if box["height"] < 12 or not box["inside"]] == []

@@ -30,7 +30,7 @@ from creatorhub.tenancy import database_tenancy, platform_wide, site_scope
 from tests.factories import ContactFactory, MembershipFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PACKAGES = ["creatorhub", "contacts", "offers", "emails", "activity"]
+APP_PACKAGES = ["creatorhub", "contacts", "offers", "emails", "activity", "usage"]
 
 
 # -- Without a database: which site the database is told ------------------------------------------------

@@ -114,6 +114,23 @@ def test_the_demo_shows_usage_and_a_site_over_its_plan(demo, rows):
     assert case.entries.count() > 1
 
 
+def test_the_demos_overview_shows_its_activity(demo, db, client):
+    """The figures of the home page are read from the counters, the snapshots and the last 30 days'
+    rows: the demo leaves each of them something to show."""
+    client.force_login(User.objects.get(email="owner@example.com"))
+    overview = client.get("/app/ana-yoga/").context["overview"]
+    assert overview.audience.contacts > overview.audience.customers > 0
+    assert overview.audience.subscribers > 0
+    assert overview.audience.new_contacts_last_30_days.last_30_days > 0
+    assert overview.sales.purchases_last_30_days.last_30_days > 0
+    assert overview.emails.sent_last_30_days > 0
+    assert overview.usage.against_limit["active_customers"] > 0
+    assert len(overview.usage.history) == 90
+    ben = client.get("/app/ben-codes/").context["overview"]
+    assert ben.usage.against_limit["over_limit"]
+    assert ben.usage.overage_case is not None
+
+
 def test_the_demo_shows_a_bulk_action_a_finished_export_and_an_expired_one(demo, rows):
     from contacts.models import BulkAction, Export, JobStatus
 

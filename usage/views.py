@@ -1,0 +1,86 @@
+"""The site's Overview, its home page under /app/<site>/."""
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from activity.usage_api import HISTORY_DAYS, chart_context
+from creatorhub.roles import Scope
+from creatorhub.tenancy import SitePageMixin
+from usage.selectors import WINDOW_DAYS, site_overview
+
+# The Contacts tab's filter for the contacts added in the last 30 days (contacts.segments).
+ADDED_LAST_30_DAYS = {"all": [{"field": "added", "op": "after", "value": WINDOW_DAYS}]}
+
+
+@dataclass(frozen=True)
+class FirstStep:
+    url_name: str
+    scope: str  # shown to the roles that may take it
+    action: str
+    then: str
+
+
+FIRST_STEPS = [
+    FirstStep(
+        "contact-create", Scope.CONTACTS_WRITE, "Add contacts", "one by one, with their name and email."
+    ),
+    FirstStep(
+        "import-create",
+        Scope.IMPORTS_RUN,
+        "Import a CSV file",
+        "of the contacts you already have, from a spreadsheet or another platform.",
+    ),
+    FirstStep(
+        "offer-create", Scope.OFFERS_WRITE, "Create an offer", "a course or a membership to sell or grant."
+    ),
+    FirstStep(
+        "api-keys",
+        Scope.KEYS_MANAGE,
+        "Connect the API",
+        "create an API key for your checkout, your store or your own tools.",
+    ),
+]
+
+
+class OverviewView(SitePageMixin, TemplateView):
+    """The site at a glance: its figures today and their trend, each linking to the page that shows it,
+    what is running now, and, on a new site, the first steps. Every role sees what it may read."""
+
+    template_name = "app/overview.html"
+    scope_map = {"GET": Scope.SITE_READ}
+
+    def get_context_data(self, **kwargs):
+        site = self.request.site
+        scopes = self.request.site_access.scopes
+        overview = site_overview(site, scopes=scopes)
+        context = {"overview": overview, "links": links(site.slug), "window_days": WINDOW_DAYS}
+        if overview.is_new:
+            context["first_steps"] = [step for step in FIRST_STEPS if step.scope in scopes]
+        if overview.usage is not None:
+            context.update(
+                chart_context(
+                    overview.usage.history,
+                    site.plan.active_customer_limit,
+                    title=f"Active customers over the last {HISTORY_DAYS} days",
+                    chart_id="overview-usage",
+                )
+            )
+        return super().get_context_data(**context, **kwargs)
+
+
+def links(slug: str) -> dict[str, str]:
+    """The pages behind the figures that take a query: a segment of the Contacts tab, the email log
+    filtered by outcome."""
+    contacts = reverse("contacts", kwargs={"site": slug})
+    email_log = reverse("email-log", kwargs={"site": slug})
+    added = json.dumps(ADDED_LAST_30_DAYS, separators=(",", ":"))
+    return {
+        "subscribers": f"{contacts}?segment=subscribed",
+        "customers": f"{contacts}?segment=customers",
+        "new_contacts": f"{contacts}?{urlencode({'filters': added})}",
+        **{status: f"{email_log}?status={status}" for status in ("sent", "failed", "suppressed")},
+    }
