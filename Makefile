@@ -28,6 +28,7 @@ test: $(INSTALLED) node_modules/.installed
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: $(INSTALLED)
 	scripts/bench.sh

@@ -7,45 +7,9 @@ from django.views.generic import TemplateView
 
 from activity.feed import FEED_SIZE, events_page, sentence
 from activity.models import ActivityEvent
-from activity.usage_api import HISTORY_DAYS, chart_context, current_usage, usage_history
 from creatorhub.paging import BadCursor
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
-
-# --- Usage page (the creator's usage against the plan) -------------------------------------------
-
-
-class UsageView(SitePageMixin, TemplateView):
-    """Today's active customers against the plan's limit, the 90-day trend and what counts as active.
-    Owners only (usage:read). Being over the limit blocks nothing: the page says so."""
-
-    template_name = "app/usage/usage.html"
-    scope_map = {"GET": Scope.USAGE_READ}
-
-    def get_context_data(self, **kwargs):
-        site = self.request.site
-        usage = current_usage(site)
-        history = usage_history(site, usage["day"])
-        limit = usage["active_customer_limit"]
-        figures = {
-            "active": f"{usage['active_customers']:,}",
-            "limit": f"{limit:,}",
-            "contacts": f"{site.plan.contact_limit:,}",
-        }
-        return super().get_context_data(
-            usage=usage,
-            figures=figures,
-            plan=site.plan,
-            history_days=HISTORY_DAYS,
-            **chart_context(
-                history, limit, title=f"Active customers over the last {HISTORY_DAYS} days", chart_id="usage"
-            ),
-            **kwargs,
-        )
-
-
-# --- end of the usage page ----------------------------------------------------------------------
-
 
 # --- Activity page (recent activity across the site's contacts) ---------------------------------
 

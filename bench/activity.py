@@ -3,8 +3,8 @@
 - the nightly run, `compute_all_usage(day=…)` over every site through the ORM (active customers,
   customers and contacts counted in grouped queries per window, snapshots written in batches, overage
   cases followed), against two hand-written counts of the active customers alone, per site, in the
-  window (30 calendar days in the site's time zone, as activity.selectors.window_of), kinds of
-  NOT_ACTIVITY left out: the plain aggregate over the events (count(DISTINCT contact) of live
+  window (30 calendar days in the site's time zone, as usage.selectors.active_customers.window_of),
+  kinds of NOT_ACTIVITY left out: the plain aggregate over the events (count(DISTINCT contact) of live
   customers with an activity event), and the same rule written as the application runs it, contacts
   first, those whose `last_activity_at` is older than the window left out before their events are
   looked at (DESIGN §3). All three must agree site by site;
@@ -20,14 +20,15 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from activity.models import NOT_ACTIVITY, UsageSnapshot
+from activity.models import NOT_ACTIVITY
 from activity.selectors import LAST_ACTIVITY_STEP
-from activity.services import compute_all_usage
 from bench.seed import seed
 from creatorhub import services
 from creatorhub.models import Site, User
 from creatorhub.roles import Role
 from creatorhub.tenancy import platform_wide, site_scope
+from usage.models import UsageSnapshot
+from usage.services import compute_all_usage
 
 BATCH = 1_000
 BATCHES = 20

@@ -127,7 +127,7 @@ def describe_consent_event(event: ConsentEvent) -> str:
 
 def explain(contact: Contact) -> dict:
     """Why the contact is or is not a subscriber and a customer, each with the record that decided it;
-    and what the apps above add through creatorhub.explanations (the activity app: "active_customer")."""
+    and what the apps above add through creatorhub.explanations (the usage app: "active_customer")."""
     cause = status_cause(contact)
     if cause is not None:
         subscriber_reason = describe_consent_event(cause)

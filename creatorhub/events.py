@@ -1,7 +1,6 @@
-"""The door through which the lower rooms (contacts, offers) report what a contact did — a login, a
-lesson completed, a form submitted, a purchase — without importing the activity app above them
-(DESIGN §1). The activity app opens it in its AppConfig.ready(); the report is written in the caller's
-transaction."""
+"""The door through which contacts and offers report what a contact did — a login, a lesson completed,
+a form submitted, a purchase — without importing the activity app (contacts sits below it, DESIGN §1).
+The activity app opens it in its AppConfig.ready(); the report is written in the caller's transaction."""
 
 from collections.abc import Callable
 from datetime import datetime

@@ -5,13 +5,13 @@ creatorhub.events). Nothing registered (an app not installed), nothing added.
 An app registers, in its AppConfig.ready():
 
 - `register(name, explain)`: `explain(contact) -> {"value", "reason", "record"}`, added to
-  `contacts.selectors.explain(contact)` under `name` (the activity app: "active_customer");
+  `contacts.selectors.explain(contact)` under `name` (the usage app: "active_customer");
 - `register_flag(name, condition)`: `condition(site) -> Q` on Contact, true for the contacts that have
   the flag, written contact by contact (EXISTS on its own rows, no subquery over the whole site), so that
   the contacts API reads the flag of a contact with it (`flag_annotations`, `flags_of`) and those of a
-  page in one query after it (`read_flags`) (the activity app: "is_active_customer");
+  page in one query after it (`read_flags`) (the usage app: "is_active_customer");
 - `register_condition(name, build)`: `build(site) -> Q` on Contact, a condition the segment compiler
-  (contacts.segments) offers as a filter (the activity app: "active_customer", today's rule);
+  (contacts.segments) offers as a filter (the usage app: "active_customer", today's rule);
 - `register_timeline(page)`: `page(contact, before="") -> (rows, next cursor or None)`, the contact's
   activity, newest first, for the contact page (the activity app: each row has `occurred_at`, `kind`
   and `sentence`). `timeline_of` answers None when no app registered one.
@@ -43,7 +43,7 @@ def extra_explanations(contact) -> dict:
 
 def register_flag(name: str, values: Callable, *, same_while: Callable | None = None) -> None:
     """`same_while(site) -> a hashable`: the flag's condition for the site stays the same while it does
-    (the activity app: the site's day), so the query that reads a page's flags is compiled once."""
+    (the usage app: the site's day), so the query that reads a page's flags is compiled once."""
     _flags[name] = values
     _same_while[name] = same_while
 

@@ -338,7 +338,7 @@ CELERY_BEAT_SCHEDULE = {
     "fold-contact-counts": {"task": "contacts.tasks.fold_contact_counts", "schedule": 60.0},
     "delete-expired-export-files": {"task": "contacts.tasks.delete_expired_export_files", "schedule": 3600.0},
     "nightly-usage": {
-        "task": "activity.tasks.nightly_usage",
+        "task": "usage.tasks.nightly_usage",
         "schedule": crontab(hour=_hour, minute=_minute),
     },
 }

@@ -6,4 +6,5 @@ from usage import views
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="site-home"),
+    path("usage/", views.UsageView.as_view(), name="usage"),
 ]

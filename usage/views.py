@@ -1,4 +1,5 @@
-"""The site's Overview, its home page under /app/<site>/."""
+"""Dashboard pages of the usage app under /app/<site>/: the site's Overview (its home page) and the
+usage page."""
 
 import json
 from dataclasses import dataclass
@@ -7,10 +8,12 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from activity.usage_api import HISTORY_DAYS, chart_context
+from creatorhub import charts
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
-from usage.selectors import WINDOW_DAYS, site_overview
+from usage.models import UsageSnapshot
+from usage.selectors.overview import WINDOW_DAYS, site_overview
+from usage.selectors.plan import HISTORY_DAYS, current_usage, usage_history
 
 # The Contacts tab's filter for the contacts added in the last 30 days (contacts.segments).
 ADDED_LAST_30_DAYS = {"all": [{"field": "added", "op": "after", "value": WINDOW_DAYS}]}
@@ -84,3 +87,49 @@ def links(slug: str) -> dict[str, str]:
         "new_contacts": f"{contacts}?{urlencode({'filters': added})}",
         **{status: f"{email_log}?status={status}" for status in ("sent", "failed", "suppressed")},
     }
+
+
+class UsageView(SitePageMixin, TemplateView):
+    """Today's active customers against the plan's limit, the 90-day trend and what counts as active.
+    Owners only (usage:read). Being over the limit blocks nothing: the page says so."""
+
+    template_name = "app/usage/usage.html"
+    scope_map = {"GET": Scope.USAGE_READ}
+
+    def get_context_data(self, **kwargs):
+        site = self.request.site
+        usage = current_usage(site)
+        history = usage_history(site, usage["day"])
+        limit = usage["active_customer_limit"]
+        figures = {
+            "active": f"{usage['active_customers']:,}",
+            "limit": f"{limit:,}",
+            "contacts": f"{site.plan.contact_limit:,}",
+        }
+        return super().get_context_data(
+            usage=usage,
+            figures=figures,
+            plan=site.plan,
+            history_days=HISTORY_DAYS,
+            **chart_context(
+                history, limit, title=f"Active customers over the last {HISTORY_DAYS} days", chart_id="usage"
+            ),
+            **kwargs,
+        )
+
+
+def chart_context(history: list[UsageSnapshot], limit: int, *, title: str, chart_id: str) -> dict:
+    """What templates/app/_line_chart.html needs to draw `history` (from `usage_history`) against the
+    plan's current `limit`; its table also gives each day's limit, which changes with the plan. The chart
+    of the Overview, the usage page and support's site page."""
+    return charts.chart_context(
+        [(s.day, s.active_customers) for s in history],
+        days=HISTORY_DAYS,
+        title=title,
+        series_label="active customers",
+        limit=limit,
+        limit_label="Plan limit",
+        daily_limits={s.day: s.active_customer_limit for s in history},
+        chart_id=chart_id,
+        empty_text="No daily figures yet: they are computed each night.",
+    )

@@ -113,10 +113,10 @@ def test_a_grant_shows_in_the_timeline_but_is_not_activity_of_the_contact(
     from django.utils import timezone
 
     from activity.models import ActivityEvent
-    from activity.selectors import active_customers_on
     from contacts.models import Contact
     from offers.services import access, catalog
     from tests.factories import ContactFactory
+    from usage.selectors.active_customers import active_customers_on
 
     contact = ContactFactory(site=site)
     with scope(site=site):

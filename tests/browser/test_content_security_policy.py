@@ -17,10 +17,10 @@ from django_scopes import scope
 from playwright.sync_api import expect
 
 from contacts import services as contacts
-from tests.activity.test_support import open_case
 from tests.browser.conftest import DESKTOP, login
 from tests.browser.test_pages_accessibility import SCREENS, open_screen, session_cookies, world  # noqa: F401
 from tests.factories import PASSWORD, UserFactory
+from tests.usage.test_support import open_case
 
 pytestmark = pytest.mark.browser
 

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from tests.activity.test_support import open_case
 from tests.browser.conftest import assert_accessible, assert_no_sideways_scroll, login
 from tests.factories import PASSWORD, SiteFactory, UserFactory
+from tests.usage.test_support import open_case
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +75,7 @@ def test_the_support_pages_fit_a_phone(phone_page, live_server, support_user, ca
 
 
 def test_the_creators_usage_page_is_accessible_and_fits_a_phone(page, phone_page, live_server, site, owner):
-    from tests.activity.test_usage_page import snapshots
+    from tests.usage.test_usage_page import snapshots
 
     snapshots(site, [700, 760, 820, 850, 870])
     for tab in (page, phone_page):

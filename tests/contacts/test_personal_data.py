@@ -9,7 +9,6 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from activity.models import ActivityEvent, ActivityKind
-from activity.selectors import active_customers_on
 from activity.services import NewEvent, record_events
 from contacts import services
 from contacts.models import ConsentEvent, ConsentSource, Contact, ContactTag, DeliveryEvent
@@ -19,6 +18,7 @@ from offers.services.access import record_purchase
 from offers.services.catalog import create_offer
 from offers.services.grant_jobs import run_grant_job, start_grant_job
 from tests.factories import ContactFactory
+from usage.selectors.active_customers import active_customers_on
 
 PAPER = services.Consent(source=ConsentSource.TEAM, note="Signed up on paper")
 

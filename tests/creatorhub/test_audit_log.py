@@ -10,8 +10,6 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from activity.models import OverageCase
-from activity.services import change_case
 from contacts import bulk
 from contacts import services as contact_services
 from contacts.models import ConsentSource
@@ -24,6 +22,8 @@ from emails.models import EmailKind
 from offers.services import access as access_services
 from offers.services import catalog
 from tests.factories import ContactFactory, UserFactory
+from usage.models import OverageCase
+from usage.services import change_case
 
 pytestmark = pytest.mark.django_db
 

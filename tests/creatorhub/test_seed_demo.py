@@ -8,12 +8,12 @@ from django.db import transaction
 from django.test import TestCase, override_settings
 from django_scopes import scope, scopes_disabled
 
-from activity.models import OverageCase, UsageSnapshot
 from contacts import segments
 from contacts.models import ConsentEvent, Contact, Form, Segment
 from creatorhub.models import Membership, Site, User
 from emails.models import OutboundEmail
 from offers.models import Access, LessonCompletion, Offer, Purchase
+from usage.models import OverageCase, UsageSnapshot
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
-from activity.models import OverageCase, UsageSnapshot
 from contacts import services as contact_services
 from contacts.models import BulkAction, BulkActionKind, Import, ImportStatus, JobStatus
 from contacts.services import Consent
@@ -21,6 +20,7 @@ from offers.models import GrantJob
 from offers.services.access import grant_offer, record_purchase
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory
+from usage.models import OverageCase, UsageSnapshot
 
 pytestmark = pytest.mark.django_db
 

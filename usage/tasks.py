@@ -2,8 +2,8 @@ from datetime import date
 
 from celery import shared_task
 
-from activity.services import compute_all_usage
 from creatorhub.tasks import JOB_LIMITS
+from usage.services import compute_all_usage
 
 
 @shared_task(**JOB_LIMITS)

@@ -9,18 +9,19 @@ from django.utils import timezone
 from django_scopes import scope
 
 from activity.models import ActivityEvent, ActivityKind
-from activity.selectors import (
-    LAST_ACTIVITY_STEP,
+from activity.selectors import LAST_ACTIVITY_STEP
+from activity.services import NewEvent, record_events
+from offers.models import Access
+from offers.services.access import grant_offer, revoke_access
+from offers.services.catalog import create_offer
+from tests.factories import ContactFactory, SiteFactory
+from usage.selectors.active_customers import (
     active_customers,
     active_customers_on,
     explain_activity,
     window_of,
 )
-from activity.services import NewEvent, compute_usage, record_events
-from offers.models import Access
-from offers.services.access import grant_offer, revoke_access
-from offers.services.catalog import create_offer
-from tests.factories import ContactFactory, SiteFactory
+from usage.services import compute_usage
 
 pytestmark = pytest.mark.django_db
 

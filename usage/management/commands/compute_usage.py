@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from activity.services import compute_all_usage
+from usage.services import compute_all_usage
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from django.contrib.auth.models import Permission
 from django_scopes import scope
 from rest_framework.test import APIClient
 
-from activity import forecast as fc
-from activity.models import OverageCase, OverageCaseEntry, OverageOutcome, OverageStatus, UsageSnapshot
 from creatorhub.models import Plan
 from tests.factories import ContactFactory, SiteFactory, UserFactory
+from usage import forecast as fc
+from usage.models import OverageCase, OverageCaseEntry, OverageOutcome, OverageStatus, UsageSnapshot
 
 pytestmark = pytest.mark.django_db
 

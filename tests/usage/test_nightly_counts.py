@@ -1,19 +1,21 @@
-"""The nightly run counts every site at once (activity.selectors.usage_by_site), by the same rule as one
-site's count (SPEC §6): site by site, day by day, the same active customers as `active_customers_on`,
-over several time zones, the window's edges, revoked customers, leads with activity and events that
-are not activity. Customers are counted as the day ends, not as they are now."""
+"""The nightly run counts every site at once (usage.selectors.active_customers.usage_by_site), by the
+same rule as one site's count (SPEC §6): site by site, day by day, the same active customers as
+`active_customers_on`, over several time zones, the window's edges, revoked customers, leads with
+activity and events that are not activity. Customers are counted as the day ends, not as they are now."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django_scopes import scope, scopes_disabled
 
-from activity.models import ActivityKind, UsageSnapshot
-from activity.selectors import active_customers_on, usage_by_site, window_of
-from activity.services import NewEvent, compute_all_usage, compute_usage, record_events
+from activity.models import ActivityKind
+from activity.services import NewEvent, record_events
 from offers.services.access import grant_offer, revoke_access
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory, SiteFactory
+from usage.models import UsageSnapshot
+from usage.selectors.active_customers import active_customers_on, usage_by_site, window_of
+from usage.services import compute_all_usage, compute_usage
 
 pytestmark = pytest.mark.django_db
 

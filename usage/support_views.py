@@ -11,13 +11,14 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
-from activity.forecast import forecast
-from activity.models import OverageCase, OverageOutcome, OverageStatus
-from activity.services import ActivityError, change_case
-from activity.usage_api import HISTORY_DAYS, chart_context, usage_history
 from creatorhub import audit
 from creatorhub.models import ActorKind, AuditAction, AuditEntry, Site, User
 from creatorhub.tenancy import platform_wide, site_scope
+from usage.forecast import forecast
+from usage.models import OverageCase, OverageOutcome, OverageStatus
+from usage.selectors.plan import HISTORY_DAYS, usage_history
+from usage.services import OverageError, change_case
+from usage.views import chart_context
 
 NOT_RESOLVED = ""
 STATUS_FILTERS = [(NOT_RESOLVED, "Not resolved"), *OverageStatus.choices, ("all", "All")]
@@ -192,7 +193,7 @@ class CaseView(SupportPageMixin, TemplateView):
                         note=data["note"],
                         assignee=data["assignee"],
                     )
-            except ActivityError as error:
+            except OverageError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 messages.success(request, "The case is updated.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from activity import support_views
+from usage import support_views
 
 urlpatterns = [
     path("", support_views.QueueView.as_view(), name="support-queue"),

@@ -8,20 +8,20 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity.models import OverageCase, OverageCaseEntry, OverageOutcome, OverageStatus
-from activity.services import change_case
-from activity.support_views import (
+from creatorhub import audit
+from creatorhub.models import AuditAction, Site, User
+from creatorhub.serializers import PlanSerializer
+from creatorhub.tenancy import platform_wide, site_scope
+from usage.models import OverageCase, OverageCaseEntry, OverageOutcome, OverageStatus
+from usage.serializers import HistoryDaySerializer
+from usage.services import change_case
+from usage.support_views import (
     NOT_RESOLVED,
     STATUS_FILTERS,
     overage_queue,
     site_usage_context,
     support_users,
 )
-from activity.usage_api import HistoryDaySerializer
-from creatorhub import audit
-from creatorhub.models import AuditAction, Site, User
-from creatorhub.serializers import PlanSerializer
-from creatorhub.tenancy import platform_wide, site_scope
 
 
 class IsSupportStaff(BasePermission):

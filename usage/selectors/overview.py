@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 
-from activity.models import OverageCase, OverageStatus, UsageSnapshot
-from activity.usage_api import usage_against_limit, usage_history
 from contacts import segments
 from contacts.models import BulkAction, Import, ImportStatus, JobStatus
 from creatorhub.models import Membership, Site
 from creatorhub.roles import Scope
 from emails.models import EmailStatus, OutboundEmail
 from offers.models import Access, AccessSource, GrantJob, Offer, Purchase
+from usage.models import OverageCase, OverageStatus, UsageSnapshot
+from usage.selectors.plan import usage_against_limit, usage_history
 
 WINDOW_DAYS = 30
 RUNNING_JOBS_SHOWN = 5  # of each kind, newest first
@@ -97,7 +97,7 @@ class PlanUsage:
     """The latest nightly count of active customers against the plan's limit (the usage page counts
     today's live), the days behind the chart, and support's open case about it."""
 
-    against_limit: dict | None  # activity.usage_api.usage_against_limit; None before the first night
+    against_limit: dict | None  # usage.selectors.plan.usage_against_limit; None before the first night
     history: list[UsageSnapshot]
     overage_case: OverageCase | None
 

@@ -17,20 +17,16 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from activity import services
-from activity.models import (
-    ActivityKind,
-    OverageCase,
-    OverageOutcome,
-    OverageStatus,
-    UsageSnapshot,
-)
-from activity.selectors import window_of
-from activity.services import NewEvent, change_case, compute_all_usage, compute_usage, record_events
+from activity.models import ActivityKind
+from activity.services import NewEvent, record_events
 from creatorhub.models import Plan
 from offers.services.access import grant_offer, revoke_access
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory, SiteFactory, UserFactory
+from usage import services
+from usage.models import OverageCase, OverageOutcome, OverageStatus, UsageSnapshot
+from usage.selectors.active_customers import window_of
+from usage.services import change_case, compute_all_usage, compute_usage
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +129,7 @@ def test_one_site_failing_does_not_stop_the_others_and_is_reported(clock, monkey
         real(rows)
 
     monkeypatch.setattr(services, "_write_snapshots", failing_for_s1)
-    with caplog.at_level(logging.ERROR, logger="activity.services"):
+    with caplog.at_level(logging.ERROR, logger="usage.services"):
         assert compute_all_usage(day=D) == {"computed": 2, "skipped": 0, "failed": 1}
     assert [slug for slug, _, _ in snapshots()] == ["s0", "s2"]
     assert f"Usage of site s1 on {D} failed" in caplog.text
@@ -395,7 +391,7 @@ def test_the_command_fails_when_a_site_failed(clock, monkeypatch):
 
 
 def test_the_task_computes_a_given_day():
-    from activity.tasks import nightly_usage
+    from usage.tasks import nightly_usage
 
     SiteFactory(slug="a")
     assert nightly_usage.delay(day="2025-06-15").get() == {"computed": 1, "skipped": 0, "failed": 0}
@@ -404,7 +400,7 @@ def test_the_task_computes_a_given_day():
 
 def test_the_beat_schedule_runs_the_nightly_task_at_three_utc_by_default():
     entry = settings.CELERY_BEAT_SCHEDULE["nightly-usage"]
-    assert entry["task"] == "activity.tasks.nightly_usage"
+    assert entry["task"] == "usage.tasks.nightly_usage"
     if "USAGE_NIGHTLY_AT" not in os.environ:
         assert entry["schedule"] == crontab(hour=3, minute=0)
     assert settings.CELERY_TIMEZONE == "UTC"
@@ -433,7 +429,7 @@ def run_shell(**env):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, "activity.tasks.nightly_usage [3] [0]"), ("01:45", "activity.tasks.nightly_usage [1] [45]")],
+    [(None, "usage.tasks.nightly_usage [3] [0]"), ("01:45", "usage.tasks.nightly_usage [1] [45]")],
 )
 def test_usage_nightly_at_moves_the_schedule(value, expected):
     result = run_shell(**({"USAGE_NIGHTLY_AT": value} if value else {}))

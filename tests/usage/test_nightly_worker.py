@@ -5,8 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django_scopes import scope, scopes_disabled
 
-from activity.models import ActivityKind, UsageSnapshot
-from activity.selectors import window_of
+from activity.models import ActivityKind
 from activity.services import NewEvent, record_events
 from offers.services.access import grant_offer
 from offers.services.catalog import create_offer
@@ -17,6 +16,8 @@ from tests.support.live_worker import (
     broker_client,
     wait_for,
 )
+from usage.models import UsageSnapshot
+from usage.selectors.active_customers import window_of
 
 pytestmark = [
     pytest.mark.worker,
@@ -58,7 +59,7 @@ def test_a_real_worker_computes_every_sites_usage_for_the_day(time_machine):
     with SmtpSink() as sink:
         worker = Worker(smtp_port=sink.port).start()
         try:
-            broker.send_task("activity.tasks.nightly_usage", kwargs={"day": day.isoformat()})
+            broker.send_task("usage.tasks.nightly_usage", kwargs={"day": day.isoformat()})
             done = wait_for(lambda: len(snapshots()) == 3, timeout=90)
             assert done, f"the worker wrote no snapshots: see its log {worker.log.name}"
         finally:

@@ -8,12 +8,13 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope
 
-from activity.models import ActivityKind, UsageSnapshot
+from activity.models import ActivityKind
 from activity.services import NewEvent, record_events
 from creatorhub.models import Plan
 from offers.services.access import grant_offer
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory
+from usage.models import UsageSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def active_customers(site, count):
 
 def live_count(monkeypatch, active):
     """For the thresholds: today's live count, as the selector would give it."""
-    monkeypatch.setattr("activity.usage_api.active_customers_on", lambda site, day: active)
+    monkeypatch.setattr("usage.selectors.plan.active_customers_on", lambda site, day: active)
 
 
 def snapshots(site, values):

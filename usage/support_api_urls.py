@@ -1,6 +1,6 @@
 from django.urls import path
 
-from activity import support_api
+from usage import support_api
 
 urlpatterns = [
     path("cases/", support_api.CaseListView.as_view(), name="cases"),
