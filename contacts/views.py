@@ -25,6 +25,7 @@ from contacts.models import (
     SubscriptionStatus,
     UnsubscribeReason,
 )
+from contacts.selectors import explain
 from contacts.services import Consent
 from contacts.tab_views import ContactListView  # noqa: F401 - mounted by contacts.urls as the tab
 from creatorhub.explanations import timeline_of
@@ -88,6 +89,8 @@ class ContactPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             history=history,
             cause=cause,
             origin_phrase=ORIGIN_PHRASES.get(contact.origin, "added"),
+            # Why they are or are not a customer and an active customer, with what decided it (SPEC §8).
+            explanation=explain(contact),
             tags=list(contact.tags.all()),
             # SPEC §2: the team may (re)subscribe a contact who never subscribed, is pending, or whom the
             # team itself unsubscribed; contacts.services.subscribe enforces it, this only hides the form.

@@ -2,10 +2,12 @@
 
 Every test in this folder is marked `browser`. Fixtures: `browser` (one Chromium per session), `page`
 (a fresh desktop context per test, its base URL the live server), `phone_page` (the same on a 375x740
-phone). Helpers: `login`, `assert_accessible` (axe-core: no serious or critical violation) and
-`assert_no_sideways_scroll`.
+phone), `screenshots` (full-page screenshots of a task's steps). Helpers: `login`, `assert_accessible`
+(axe-core: no serious or critical violation) and `assert_no_sideways_scroll`.
 """
 
+import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,8 @@ CHROMIUM_ARGS = [
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
 TIMEOUT_MS = 10_000
+# Where `screenshots` saves; BROWSER_SCREENSHOTS, when set, names another folder (relative to the repo root).
+SCREENSHOTS = "var/artefacts/screenshots"
 
 
 def pytest_itemcollected(item):
@@ -98,6 +102,32 @@ def page(new_context):
 def phone_page(new_context):
     """A page in a fresh phone-sized context (375x740, mobile, touch)."""
     return new_context(**PHONE).new_page()
+
+
+@pytest.fixture
+def screenshots():
+    """Full-page screenshots of the steps of a task: `shot = screenshots(page, "grant-a-segment")`, then
+    `shot("job-done")` saves `<folder>/grant-a-segment/phone-03-job-done.png`: the width is named from
+    the page's viewport (phone or desktop), the steps are numbered in the order they are taken, and the
+    folder is BROWSER_SCREENSHOTS or var/artefacts/screenshots (git-ignored). A task's earlier
+    screenshots at that width are removed first, so the folder shows the last run only."""
+
+    def start(page, task: str):
+        width = "phone" if page.viewport_size["width"] <= PHONE["viewport"]["width"] else "desktop"
+        folder = REPO_ROOT / (os.environ.get("BROWSER_SCREENSHOTS") or SCREENSHOTS) / task
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{width}-*.png"):
+            old.unlink()
+        steps = itertools.count(1)
+
+        def shot(step: str) -> Path:
+            path = folder / f"{width}-{next(steps):02}-{step}.png"
+            page.screenshot(path=path, full_page=True)
+            return path
+
+        return shot
+
+    return start
 
 
 def login(page, live_server, email, password):
