@@ -165,7 +165,7 @@ class GrantForm(forms.Form):
             return {"emails": data["emails"]}
         if data["segment"]:
             return {"segment": data["segment"]}
-        return {"contact_ids": [contact.pk for contact in data["contact_ids"]]}
+        return {"contact_ids": sorted(contact.pk for contact in data["contact_ids"])}  # a stable order
 
 
 class RevokeForm(forms.Form):

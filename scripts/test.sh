@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: on SQLite (the embedded default) for what does not need a server, and everything
-# on PostgreSQL and Redis when this machine has them. The two runs share no database, so they run side by
-# side (one core each); the SQLite run's report prints when it ends. Extra arguments go to both runs.
+# on PostgreSQL and Redis when this machine has them. The PostgreSQL suite runs as two halves: the tests
+# that start servers, workers or a browser (marked worker, browser or slow), which mostly wait for them,
+# and the others, followed by the SQLite run. The two lanes share no database (each half has a test
+# database of its own; the worker tests, all in the first half, have their own Redis database), so they
+# run side by side on the two cores; the first lane's report prints when it ends. Extra arguments go to
+# every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
+LIVE="worker or browser or slow"
 
 sqlite_run() {
   env -u DATABASE_URL -u REDIS_URL DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" \
@@ -20,21 +25,24 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 mkdir -p var
-SQLITE_LOG="var/test-sqlite.log"
-sqlite_run "$@" >"$SQLITE_LOG" 2>&1 &
-SQLITE_PID=$!
-trap 'kill "$SQLITE_PID" 2>/dev/null || true' EXIT
+LIVE_LOG="var/test-postgres-live.log"
+"$PYTEST" -q -p no:cacheprovider -m "$LIVE" "$@" >"$LIVE_LOG" 2>&1 &
+LIVE_PID=$!
+trap 'kill "$LIVE_PID" 2>/dev/null || true' EXIT
 
-echo "== PostgreSQL ${DATABASE_URL##*@} and Redis ${REDIS_URL:-(none)}: the whole suite =="
-pg_status=0
-"$PYTEST" -q "$@" || pg_status=$?
-
+echo "== PostgreSQL ${DATABASE_URL##*@} and Redis ${REDIS_URL:-(none)}: the tests that need no server of their own =="
+rest_status=0
+DATABASE_URL="${DATABASE_URL}_rest" "$PYTEST" -q -p no:cacheprovider -m "not ($LIVE)" "$@" || rest_status=$?
+echo "== SQLite (the embedded default) =="
 sqlite_status=0
-wait "$SQLITE_PID" || sqlite_status=$?
+sqlite_run "$@" || sqlite_status=$?
+
+live_status=0
+wait "$LIVE_PID" || live_status=$?
 trap - EXIT
-echo "== SQLite (the embedded default), run alongside =="
-cat "$SQLITE_LOG"
-if [ "$pg_status" -ne 0 ] || [ "$sqlite_status" -ne 0 ]; then
-  echo "Failed: PostgreSQL run exit $pg_status, SQLite run exit $sqlite_status." >&2
+echo "== PostgreSQL: the tests that start servers, workers or a browser, run alongside =="
+cat "$LIVE_LOG"
+if [ "$rest_status" -ne 0 ] || [ "$live_status" -ne 0 ] || [ "$sqlite_status" -ne 0 ]; then
+  echo "Failed: PostgreSQL runs exit $rest_status and $live_status, SQLite run exit $sqlite_status." >&2
   exit 1
 fi
