@@ -18,6 +18,10 @@ class UsageSnapshot(SiteOwned):
     contacts = models.PositiveIntegerField()
     active_customer_limit = models.PositiveIntegerField()
     contact_limit = models.PositiveIntegerField()
+    # The day's own purchases and grants, so that the Overview sums a month of them from the snapshots
+    # instead of counting them; null for snapshots taken before they were kept.
+    purchases = models.PositiveIntegerField(null=True)
+    grants = models.PositiveIntegerField(null=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -21,6 +21,7 @@ from offers.services.access import grant_offer, record_purchase
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory
 from usage.models import OverageCase, UsageSnapshot
+from usage.services import compute_usage
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,7 @@ def emails(site, status, count, *, prefix=None):
             )
 
 
-def snapshot(site, day, *, contacts=0, active_customers=0):
+def snapshot(site, day, *, contacts=0, active_customers=0, purchases=None, grants=None):
     with scope(site=site):
         UsageSnapshot.objects.create(
             site=site,
@@ -97,6 +98,8 @@ def snapshot(site, day, *, contacts=0, active_customers=0):
             active_customers=active_customers,
             customers=active_customers,
             contacts=contacts,
+            purchases=purchases,
+            grants=grants,
             active_customer_limit=site.plan.active_customer_limit,
             contact_limit=site.plan.contact_limit,
         )
@@ -166,6 +169,36 @@ def test_purchases_and_grants_beside_the_30_days_before(client, site, owner, clo
 
     assert figure(html, "Purchases") == "3 | +1 vs the 30 days before"
     assert figure(html, "Grants") == "1 | \N{MINUS SIGN}1 vs the 30 days before"
+
+
+def test_with_a_nightly_count_for_each_day_purchases_and_grants_are_summed_not_counted(client, site, owner):
+    """Each of the 59 days before today has its snapshot (a purchase a day, two grants on the days of
+    the last 30): the page adds today's purchases, counted, to the snapshots' sums."""
+    offer = an_offer(site)
+    today = NOW.date()
+    for back in range(1, 60):
+        snapshot(site, today - timedelta(days=back), purchases=1, grants=2 if back < 30 else 0)
+    buy(site, offer, "today@example.org", "order-today")
+
+    with CaptureQueriesContext(connection) as queries:
+        html = page(client, owner)
+
+    assert figure(html, "Purchases") == "30 | Same as the 30 days before"  # 1 today and 29, against 30
+    assert figure(html, "Grants") == "58 | +58 vs the 30 days before"
+    window_counts = [q["sql"] for q in queries if "offers_purchase" in q["sql"] and "FILTER" in q["sql"]]
+    assert window_counts == []  # the window was not counted
+
+
+def test_the_nightly_count_keeps_the_days_purchases_and_grants(site):
+    offer = an_offer(site)
+    buy(site, offer, "a@example.org", "order-a")
+    buy(site, offer, "b@example.org", "order-b")
+    grant(site, offer, "g@example.org")
+    with scope(site=site):
+        stored = compute_usage(site, day=NOW.date())
+        yesterday = compute_usage(site, day=NOW.date() - timedelta(days=1))
+    assert (stored.purchases, stored.grants) == (2, 1)
+    assert (yesterday.purchases, yesterday.grants) == (0, 0)
 
 
 def test_new_contacts_are_todays_count_less_the_nightly_counts_30_and_60_days_ago(client, site, owner):

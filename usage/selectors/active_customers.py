@@ -18,7 +18,7 @@ from activity.selectors import LAST_ACTIVITY_STEP
 from contacts.models import Contact
 from creatorhub.models import Site
 from creatorhub.tenancy import platform_wide
-from offers.models import Access
+from offers.models import Access, AccessSource, Purchase
 
 WINDOW = timedelta(days=30)
 
@@ -66,6 +66,8 @@ class DayUsage:
     active_customers: int
     customers: int
     contacts: int
+    purchases: int  # of the day itself
+    grants: int
 
 
 def usage_by_site(site_days: Iterable[tuple[Site, date]]) -> dict[int, DayUsage]:
@@ -76,27 +78,33 @@ def usage_by_site(site_days: Iterable[tuple[Site, date]]) -> dict[int, DayUsage]
     Audited platform-wide work: it reads every given site's contacts, accesses and events under
     `platform_wide()`, each query naming its sites and grouping by site.
     """
-    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    groups: dict[tuple[datetime, datetime, datetime], list[int]] = defaultdict(list)
     for site, day in site_days:
-        groups[window_of(site, day)].append(site.pk)
+        day_start = datetime.combine(day, time.min, tzinfo=ZoneInfo(site.time_zone))
+        groups[(*window_of(site, day), day_start)].append(site.pk)
     usage = {}
     with platform_wide(f"nightly usage: counts of {sum(map(len, groups.values()))} sites"):
-        for (start, end), site_ids in groups.items():
+        for (start, end, day_start), site_ids in groups.items():
             contacts = Contact.objects.filter(site__in=site_ids)
             active = _count_by_site(contacts.filter(active_customer_condition(start, end)))
             customers = _count_by_site(contacts.filter(_customers_at(end)))
             everyone = _count_by_site(contacts.filter(created_at__lte=end))
+            of_the_day = {"site__in": site_ids, "created_at__gte": day_start, "created_at__lt": end}
+            purchases = _count_by_site(Purchase.objects.filter(**of_the_day))
+            grants = _count_by_site(Access.objects.filter(source=AccessSource.GRANT, **of_the_day))
             for site_id in site_ids:
                 usage[site_id] = DayUsage(
                     active_customers=active.get(site_id, 0),
                     customers=customers.get(site_id, 0),
                     contacts=everyone.get(site_id, 0),
+                    purchases=purchases.get(site_id, 0),
+                    grants=grants.get(site_id, 0),
                 )
     return usage
 
 
-def _count_by_site(contacts: QuerySet[Contact]) -> dict[int, int]:
-    return dict(contacts.order_by().values_list("site").annotate(Count("pk")))
+def _count_by_site(rows: QuerySet) -> dict[int, int]:
+    return dict(rows.order_by().values_list("site").annotate(Count("pk")))
 
 
 def explain_activity(contact: Contact, day: date | None = None) -> dict:
