@@ -10,14 +10,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
 LIVE="worker or browser or slow"
+# Beside PostgreSQL, SQLite runs what does not need a server, less the slow tests (fuzzing, the big
+# files), which run on PostgreSQL; alone, it runs those too.
+SQLITE_MARKS="not postgres and not worker and not browser and not slow"
 
 sqlite_run() {
   env -u DATABASE_URL -u REDIS_URL DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" \
-    "$PYTEST" -q -m "not postgres and not worker and not browser" -p no:cacheprovider "$@"
+    "$PYTEST" -q -m "$SQLITE_MARKS" -p no:cacheprovider "$@"
 }
 
 eval "$(scripts/services.sh)"
 if [ -z "${DATABASE_URL:-}" ]; then
+  SQLITE_MARKS="not postgres and not worker and not browser"
   echo "== SQLite (the embedded default) =="
   sqlite_run "$@"
   echo "No PostgreSQL answers on 127.0.0.1:5432: the tests marked postgres were skipped." >&2
