@@ -2,13 +2,10 @@
 keyset pages of events (newest first on (-occurred_at, -id), never OFFSET) that the contact page and the
 site's activity page show."""
 
-import base64
-import json
-
 from django.db.models import Q
 
 from activity.models import ActivityEvent, ActivityKind
-from creatorhub.paging import BadCursor, decode_cursor
+from creatorhub.paging import BadCursor, encode_cursor, forwards_from
 
 TIMELINE_SIZE = 20
 FEED_SIZE = 50
@@ -50,21 +47,15 @@ def sentence(event: ActivityEvent, *, who: str | None = None) -> str:
     return f"{who} had other activity"
 
 
-def encode_cursor(event: ActivityEvent) -> str:
-    """The position after `event`: its (occurred_at, id), in creatorhub.paging's format."""
-    token = json.dumps([event.occurred_at.isoformat(), event.pk]).encode()
-    return base64.urlsafe_b64encode(token).decode()
-
-
 def events_page(queryset, *, before: str = "", size: int) -> tuple[list[ActivityEvent], str | None]:
     """One page of events after the cursor `before` (BadCursor when it is not one of ours), newest
     first, and the cursor of the next page (None on the last)."""
     rows = queryset.order_by("-occurred_at", "-id")
     if before:
-        moment, pk = decode_cursor(before)
+        moment, pk = forwards_from(before)
         rows = rows.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk))
     page = list(rows[: size + 1])
-    return page[:size], (encode_cursor(page[size - 1]) if len(page) > size else None)
+    return page[:size], (encode_cursor(page[size - 1], "occurred_at") if len(page) > size else None)
 
 
 def contact_timeline(contact, *, before: str = "") -> tuple[list[dict], str | None]:

@@ -38,7 +38,6 @@ from bench.seed import seed_tab, vacuum
 from contacts import segments, services
 from contacts.models import Contact, Segment, Tag
 from creatorhub import compiled
-from creatorhub.api.pagination import cursor_of
 from creatorhub.models import ApiKey, Membership, Site, User
 from creatorhub.paging import encode_cursor
 from creatorhub.roles import Role
@@ -154,7 +153,7 @@ class TabBench:
             ),
             self.measure(
                 "API Subscribed, middle of a tie",
-                f"{url}&cursor={cursor_of(middle)}",
+                f"{url}&cursor={encode_cursor(middle)}",
                 self.api_client(),
                 self.api_floor(*SUBSCRIBED, after=middle),
             ),

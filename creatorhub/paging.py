@@ -1,5 +1,6 @@
 """Keyset pages for dashboard lists, newest first on (-created_at, -id): never OFFSET, so the cost of a
-page does not grow with its depth. (The API's equivalent is creatorhub.api.pagination.)"""
+page does not grow with its depth. (The API's equivalent is creatorhub.api.pagination.) One cursor
+format serves both: the position of a row as (direction, moment, id), in URL-safe base64 JSON."""
 
 import base64
 import binascii
@@ -22,27 +23,38 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(row) -> str:
-    """The position after `row`: its (created_at, id)."""
-    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.pk]).encode()).decode()
+def encode_cursor(row, field: str = "created_at", *, backwards: bool = False) -> str:
+    """The position of `row` in a list ordered by (`field`, id): the page after it, or the page before
+    it when `backwards` (the API pages both ways; the dashboard's lists go forwards only)."""
+    token = json.dumps([backwards, getattr(row, field).isoformat(), row.pk]).encode()
+    return base64.urlsafe_b64encode(token).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str) -> tuple[bool, datetime, int]:
+    """(backwards, moment, id) of a cursor of encode_cursor; BadCursor for anything else."""
     try:
-        created_at, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        created_at, pk = datetime.fromisoformat(created_at), int(pk)
+        backwards, moment, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        moment, pk = datetime.fromisoformat(moment), int(pk)
     except (ValueError, TypeError, binascii.Error):
         raise BadCursor(cursor) from None
-    if timezone.is_naive(created_at) or not 0 < pk < 2**63:
+    if not isinstance(backwards, bool) or timezone.is_naive(moment) or not 0 < pk < 2**63:
         raise BadCursor(cursor)
-    return created_at, pk
+    return backwards, moment, pk
+
+
+def forwards_from(cursor: str) -> tuple[datetime, int]:
+    """The position of a cursor of a list that only goes forwards."""
+    backwards, moment, pk = decode_cursor(cursor)
+    if backwards:
+        raise BadCursor(cursor)
+    return moment, pk
 
 
 def keyset_page(queryset, *, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list, str | None]:
     """One page of `queryset` after `cursor`, and the cursor of the next page (None on the last)."""
     rows = queryset.order_by("-created_at", "-id")
     if cursor:
-        created_at, pk = decode_cursor(cursor)
+        created_at, pk = forwards_from(cursor)
         # One row comparison, which the newest-first index starts at (an OR of two ranges is
         # filtered row by row instead: 350,000 rows deep, half a second).
         rows = rows.filter(TupleLessThan(Tuple(F("created_at"), F("id")), (created_at, pk)))
