@@ -20,7 +20,7 @@ class ActivityKind(models.TextChoices):
 
 
 # Shown in the contact's timeline, but not something the contact did: the team granted the offer. It
-# neither makes a customer active nor moves `last_activity_at` (SPEC §6: "something a contact did").
+# neither makes a customer active nor moves `last_activity_at` ("something a contact did").
 NOT_ACTIVITY = frozenset({ActivityKind.OFFER_GRANTED})
 
 

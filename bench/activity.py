@@ -1,4 +1,4 @@
-"""Active customers at scale (DESIGN §3), on the data set of bench/seed.py (PostgreSQL only):
+"""Active customers at scale, on the data set of bench/seed.py (PostgreSQL only):
 
 - the nightly run, `compute_all_usage(day=…)` over every site through the ORM (active customers,
   customers and contacts counted in grouped queries per window, snapshots written in batches, overage
@@ -7,7 +7,7 @@
   kinds of NOT_ACTIVITY left out: the plain aggregate over the events (count(DISTINCT contact) of live
   customers with an activity event), and the same rule written as the application runs it, contacts
   first, those whose `last_activity_at` is older than the window left out before their events are
-  looked at (DESIGN §3). All three must agree site by site;
+  looked at. All three must agree site by site;
 - the events API: batches of 1,000 events POSTed with an API key through Django's test client, in
   events/s, against the INSERT of the same rows in raw SQL.
 """

@@ -1,4 +1,4 @@
-"""The load test's traffic (issue #7 item 7): a locustfile, run by bench/loadtest.py against gunicorn.
+"""The load test's traffic: a locustfile, run by bench/loadtest.py against gunicorn.
 
 Each simulated user is a site owner at the dashboard and, beside it, an integration of the same site:
 

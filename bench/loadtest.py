@@ -1,4 +1,4 @@
-"""The load test (issue #7 item 7): mixed traffic from locust (bench/load.py) against gunicorn on loopback.
+"""The load test: mixed traffic from locust (bench/load.py) against gunicorn on loopback.
 
     make loadtest                                   # 50 users for 60 s on a 100,000-contact site
     .venv/bin/python -m bench.loadtest --users 5 --duration 10 --contacts 2000   # a quick smoke run

@@ -71,7 +71,7 @@ class Contact(SiteOwned):
     subscription_status = models.CharField(
         max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.NEVER_SUBSCRIBED
     )
-    unsubscribe_reason = models.CharField(  # noqa: DJ001 - null means "not unsubscribed" (SPEC §8)
+    unsubscribe_reason = models.CharField(  # noqa: DJ001 - null means "not unsubscribed"
         max_length=20, choices=UnsubscribeReason.choices, null=True, blank=True
     )
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -466,7 +466,7 @@ class Import(SiteOwned):
 
 
 class ImportRowError(SiteOwned):
-    """A row of an import that was skipped, and why (SPEC §8: row number, column, message). Rows are
+    """A row of an import that was skipped, and why (row number, column, message). Rows are
     numbered as a spreadsheet shows them: the header is row 1."""
 
     contact_import = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="row_errors")

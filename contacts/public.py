@@ -1,4 +1,4 @@
-"""Public pages (SPEC §5): the sign-up form, the double opt-in confirmation link and the unsubscribe link.
+"""Public pages: the sign-up form, the double opt-in confirmation link and the unsubscribe link.
 
 Nobody is logged in here. Each view finds the site first (by the slug in the URL, or by the id inside a
 signed token: `Site` is not site-owned), then looks up everything else and renders its page inside that
@@ -79,7 +79,7 @@ def problem(request, *, status: int, title: str, message: str, site: Site | None
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def public_form(request, site: str, form: str):
-    """A site's sign-up form: GET shows it, POST submits it (SPEC §5)."""
+    """A site's sign-up form: GET shows it, POST submits it."""
     site_obj = Site.objects.filter(slug=site).first()
     if site_obj is None:
         return problem(

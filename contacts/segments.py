@@ -1,4 +1,4 @@
-"""Segments (SPEC §3): filters kept as data and compiled to one query on Contact.
+"""Segments: filters kept as data and compiled to one query on Contact.
 
 A segment's filters are JSON: `{"all": [item, …]}`, where the items must all match and each item is a
 filter or an OR group `{"any": [filter, …]}`. A filter is `{"field", "op", "value"}`:
@@ -7,7 +7,7 @@ filter or an OR group `{"any": [filter, …]}`. A filter is `{"field", "op", "va
 |-------------------|-----------------------------|-------------------------------------------------|
 | `status`          | `is`, `is_not`              | a subscription status; `reason` with unsubscribed |
 | `customer`        | `is`                        | true / false                                    |
-| `active_customer` | `is`                        | true / false (SPEC §6, today in the site's zone) |
+| `active_customer` | `is`                        | true / false (today in the site's zone) |
 | `offer`           | `has`, `has_not`            | an offer id                                     |
 | `tag`             | `has`, `has_not`            | a tag id                                        |
 | `form`            | `submitted`, `not_submitted`| a form id                                       |
@@ -19,7 +19,7 @@ Days are calendar days in the site's time zone: `before` a day is earlier than i
 `after` a day is later than its last. The same compiled query serves the Contacts tab, the API, bulk
 actions, grants and exports. This is the one place where the contacts room reads the tables of the
 rooms above (offers' accesses through a subquery; the active-customer rule through
-creatorhub.explanations), as DESIGN §1 allows.
+creatorhub.explanations).
 """
 
 import hashlib

@@ -71,12 +71,12 @@ def page_of(site, contacts: list[Contact]) -> None:
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    """SPEC §8's contact. Tags, offers and `is_active_customer` come from page_of: a contact shown
+    """The API's contact. Tags, offers and `is_active_customer` come from page_of: a contact shown
     alone is a page of one."""
 
     tags = serializers.SerializerMethodField()
     is_active_customer = serializers.SerializerMethodField(
-        help_text="A customer with activity in the 30 days ending today (SPEC §6)."
+        help_text="A customer with activity in the 30 days ending today."
     )
     offers = serializers.SerializerMethodField(help_text="The ids of the offers the contact holds.")
 

@@ -1,7 +1,7 @@
 """Writes of the contacts app: contacts, tags, the subscription state machine, forms and bounces.
 
 Every change of subscription status goes through `_change_status`, which locks the contact, checks the
-transition against SPEC §2, and writes the consent event in the same transaction.
+transition against the status rules (docs/rules.md), and writes the consent event in the same transaction.
 """
 
 import uuid
@@ -326,7 +326,7 @@ def _may_resubscribe(contact: Contact, by: Consent) -> bool:
 
 @transaction.atomic
 def raise_to_subscribed(site: Site, *, contact: Contact, by: Consent) -> bool:
-    """For imports and checkout opt-ins (SPEC §2): only raises never subscribed / pending to
+    """For imports and checkout opt-ins: only raises never subscribed / pending to
     subscribed; never resubscribes and never lowers. Returns whether the status changed."""
     current = Contact.objects.select_for_update().get(pk=contact.pk)
     if current.subscription_status not in (NEVER, PENDING):
@@ -453,7 +453,8 @@ class FormOutcome:
 def submit_form(
     site: Site, *, form: Form, email: str, name: str = "", ip: str | None = None, user_agent: str = ""
 ) -> FormOutcome:
-    """A public form submission: creates or updates the contact, tags them, then follows SPEC §5.
+    """A public form submission: creates or updates the contact, tags them, then follows the sign-up
+    rules (docs/rules.md).
 
     Double opt-in: a never-subscribed contact becomes pending and gets the confirmation email. A
     contact who had unsubscribed gets the resubscription confirmation and stays unsubscribed until they

@@ -1,4 +1,4 @@
-"""The Contacts tab (SPEC §3, §7): the default and saved segments as tabs with their counts, the filter
+"""The Contacts tab: the default and saved segments as tabs with their counts, the filter
 builder, search, the contacts newest first by cursor, and actions on a selection of them.
 
 What the tab shows lives in its URL — `?segment=<key>&filters=<json>&q=<search>&before=<cursor>`, the
@@ -587,7 +587,7 @@ class BulkStartView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         return redirect("bulk-action", site=site.slug, pk=action.pk)
 
     def start_grant(self, selected: Selected, data: dict):
-        # The offers room's grant jobs take the same selections (DESIGN §1: the page is where rooms meet).
+        # The offers room's grant jobs take the same selections (the page is where rooms meet).
         from offers.services.access import Granter
         from offers.services.grant_jobs import start_grant_job
 

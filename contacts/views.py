@@ -89,10 +89,10 @@ class ContactPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             history=history,
             cause=cause,
             origin_phrase=ORIGIN_PHRASES.get(contact.origin, "added"),
-            # Why they are or are not a customer and an active customer, with what decided it (SPEC §8).
+            # Why they are or are not a customer and an active customer, with what decided it.
             explanation=explain(contact),
             tags=list(contact.tags.all()),
-            # SPEC §2: the team may (re)subscribe a contact who never subscribed, is pending, or whom the
+            # The team may (re)subscribe a contact who never subscribed, is pending, or whom the
             # team itself unsubscribed; contacts.services.subscribe enforces it, this only hides the form.
             team_may_subscribe=contact.subscription_status != SubscriptionStatus.SUBSCRIBED
             and contact.unsubscribe_reason in (None, UnsubscribeReason.MANUAL),

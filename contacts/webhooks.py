@@ -1,9 +1,9 @@
-"""Email service providers' webhooks (SPEC §5): bounces and complaints, normalised by django-anymail.
+"""Email service providers' webhooks: bounces and complaints, normalised by django-anymail.
 
 anymail's views authenticate each request and turn the provider's payload into tracking events sent on
 its `tracking` signal. `record_tracking_event` (connected in `ContactsConfig.ready`) sorts each event
 with `delivery_event_type` (our rules, in one place), finds the site that sent the email, and hands the
-event to `contacts.services.record_delivery_event`, which keeps it and applies it (SPEC §2).
+event to `contacts.services.record_delivery_event`, which keeps it and applies it.
 """
 
 import json
@@ -114,7 +114,7 @@ MAILGUN_PERMANENT_NOT_ADDRESS = {"old", "espblock", "suppress-unsubscribe", "sup
 def delivery_event_type(esp_name: str, event_type: str, raw: dict) -> str | None:
     """The type we record for an anymail tracking event, or None when it is not worth keeping.
 
-    SPEC §2: one hard bounce or one spam complaint unsubscribes at once; a soft bounce changes nothing.
+    one hard bounce or one spam complaint unsubscribes at once; a soft bounce changes nothing.
     anymail calls some soft bounces "bounced" and a spam filter's verdict "complained": those are
     recorded as "deferred" (a soft bounce), which changes nothing. When a provider does not say clearly
     that the address is dead, the bounce is soft: wrongly suppressing an address would also stop its

@@ -1,4 +1,4 @@
-"""The audit log (issue #7): who did what on a site, when and from where.
+"""The audit log: who did what on a site, when and from where.
 
 Services call `record(site, action, target=…, changes=…)` inside their own transaction, so an act and
 its audit entry are written together or not at all. Who acted and from where are not passed down

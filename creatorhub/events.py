@@ -1,5 +1,5 @@
 """The door through which contacts and offers report what a contact did — a login, a lesson completed,
-a form submitted, a purchase — without importing the activity app (contacts sits below it, DESIGN §1).
+a form submitted, a purchase — without importing the activity app (contacts sits below it).
 The activity app opens it in its AppConfig.ready(); the report is written in the caller's transaction."""
 
 from collections.abc import Callable

@@ -1,5 +1,5 @@
 """The door through which upper rooms add to what is said about a contact — its explanation and its
-true/false fields in the API — without the contacts app importing them (DESIGN §1; the same pattern as
+true/false fields in the API — without the contacts app importing them (the same pattern as
 creatorhub.events). Nothing registered (an app not installed), nothing added.
 
 An app registers, in its AppConfig.ready():

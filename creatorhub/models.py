@@ -220,7 +220,7 @@ class ApiKey(SiteOwned):
 
 
 class AuditAction(models.TextChoices):
-    """What the audit log records (issue #7): acts of the team, of API keys and of support staff."""
+    """What the audit log records: acts of the team, of API keys and of support staff."""
 
     OFFER_GRANTED = "offer_granted", "Granted an offer"
     GRANT_REQUESTED = "grant_requested", "Asked to grant an offer"

@@ -1,4 +1,4 @@
-"""PostgreSQL row-level security: the second wall behind django-scopes (DESIGN §2, README "Row-level
+"""PostgreSQL row-level security: the second wall behind django-scopes (README "Row-level
 security"). Nothing here runs on another database.
 
 - **Policies.** Every site-owned table (the table of each concrete SiteOwned model, found through the
@@ -97,7 +97,7 @@ def _sync(db) -> None:
 
 
 def install_wrapper(sender, connection, **kwargs) -> None:
-    """connection_created: a new session has no settings we know of (a pooled one may have some), so
+    """Connection_created: a new session has no settings we know of (a pooled one may have some), so
     the first query sets them. First in the list: a test's `execute_wrapper()` pops the last one."""
     if connection.vendor != "postgresql":
         return
@@ -139,7 +139,7 @@ def _renew_session(connection, sql: str) -> None:
 
 
 def after_migrate(sender, using, **kwargs) -> None:
-    """post_migrate (also sent by `flush`): policies on every site-owned table, then the app role's rights.
+    """Post_migrate (also sent by `flush`): policies on every site-owned table, then the app role's rights.
     Cheap when nothing changed: a few catalog reads."""
     connection = connections[using]
     if connection.vendor != "postgresql":

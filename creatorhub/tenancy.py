@@ -33,7 +33,7 @@ def site_scope(site: Site | None):
 
 @contextmanager
 def platform_wide(reason: str, *, routine: bool = False):
-    """THE audited door to every site's rows (DESIGN §2: the nightly run, support, the admin, seeding,
+    """THE audited door to every site's rows (the nightly run, support, the admin, seeding,
     schema generation, lookups by a secret that names its site). django-scopes is disabled and the
     database is told so (`app.platform`, creatorhub.rls), and the reason is logged. A bare
     `scopes_disabled()` lifts the ORM's filter only: under row-level security it reads nothing."""

@@ -1,4 +1,4 @@
-"""The member area under /s/<site>/ (SPEC §1 "member", §7): login, logout, set password (the one-time
+"""The member area under /s/<site>/ (the member area): login, logout, set password (the one-time
 link of the Member Welcome and password reset emails), password reset, the library and lessons.
 
 Members are contacts, not dashboard users: django.contrib.auth stays the team's. A member's login lives

@@ -1,5 +1,5 @@
 """The support API under /api/v1/support/: overage cases and a site's usage with its forecast, for
-platform support staff. Sites, plans, usage figures and cases only: never contacts (SPEC §1)."""
+platform support staff. Sites, plans, usage figures and cases only: never contacts."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -33,7 +33,7 @@ class IsSupportStaff(BasePermission):
 
 class SupportAPIView(APIView):
     """THE AUDITED DOOR of the support API: the one API base class whose handlers run with django-scopes
-    disabled (DESIGN §2, platform-wide work).
+    disabled (platform-wide work).
 
     Session users only (site API keys are refused); anonymous callers get a 401, anyone who is not
     support staff (`user.is_support`) a 403. With scopes disabled, every query names its site itself;

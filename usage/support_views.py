@@ -1,5 +1,5 @@
 """Support pages under /support/: the overage queue, a site's usage and a case, for platform support
-staff (SPEC §1, §6). They see sites, plans, usage figures and overage cases, never contacts: this module
+staff. They see sites, plans, usage figures and overage cases, never contacts: this module
 reads Site, Plan, UsageSnapshot, OverageCase and OverageCaseEntry (and support's own audit entries) only."""
 
 from django import forms
@@ -26,7 +26,7 @@ STATUS_FILTERS = [(NOT_RESOLVED, "Not resolved"), *OverageStatus.choices, ("all"
 
 class SupportPageMixin(LoginRequiredMixin):
     """THE AUDITED DOOR of the support pages: the one place where a page runs with django-scopes
-    disabled (DESIGN §2, platform-wide work).
+    disabled (platform-wide work).
 
     Anonymous visitors go to the login page; anyone who is not support staff (`user.is_support`:
     is_staff with the `creatorhub.support` permission) gets a 403, before anything is read. The handler

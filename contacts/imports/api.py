@@ -1,4 +1,4 @@
-"""The imports API under /api/v1/sites/<site>/imports/ (SPEC §7, §8), all of it behind `imports:run`."""
+"""The imports API under /api/v1/sites/<site>/imports/, all of it behind `imports:run`."""
 
 from django.db import transaction
 from django.urls import reverse

@@ -1,6 +1,6 @@
 """The imports of `manage.py seed_demo`: the studio's old Mailchimp audience, its three CSVs as
 Mailchimp's export zip has them (the real headers), imported with "Subscribe to marketing emails"
-ticked. The subscribed list has rows it had to skip, and SPEC §2's rules at work (Arjun, who opted
+ticked. The subscribed list has rows it had to skip, and the status rules at work (Arjun, who opted
 out, stays unsubscribed; Maya, subscribed, stays so and gets the list's tags). The unsubscribed and
 cleaned lists then lower the people who left Mailchimp (Tom opted out, Yuki's address bounced), each
 with the date Mailchimp recorded, and add one the admin had unsubscribed there."""

@@ -1,4 +1,4 @@
-"""Writing an import's rows into the site's contacts, under SPEC §2's rules, in the caller's transaction.
+"""Writing an import's rows into the site's contacts, under the status rules, in the caller's transaction.
 
 The rules, once: an import adds contacts (origin "import") and updates the names, custom fields and
 tags of those it finds by email (in any case; a new contact's email is stored as given). Each row asks

@@ -1,5 +1,5 @@
 """A row of an import's file, read with its mapping: the contact it describes, or why it cannot be
-imported, each problem with its row number and column (SPEC §8). A row with any problem is skipped as a
+imported, each problem with its row number and column. A row with any problem is skipped as a
 whole: nothing of it is half-imported."""
 
 import re

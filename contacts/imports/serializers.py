@@ -85,7 +85,7 @@ class OutcomeSerializer(serializers.Serializer):
 
 
 class ImportSerializer(serializers.ModelSerializer):
-    """SPEC §8's import: `status`, `total`, `created`, `updated`, `skipped`, `progress` (percent of the
+    """The API's import: `status`, `total`, `created`, `updated`, `skipped`, `progress` (percent of the
     file read), and on the single import the first errors (row, column, message) with the report."""
 
     url = serializers.SerializerMethodField()

@@ -1,4 +1,4 @@
-"""What a file says of each person's consent, and what an import makes of it (SPEC §2).
+"""What a file says of each person's consent, and what an import makes of it.
 
 A row states a status through the columns mapped to these targets:
 - "Subscription status": words such as subscribed, pending, unsubscribed, bounced, cleaned, complained

@@ -1,4 +1,4 @@
-"""The API's error format (SPEC §7): `{"code", "message", "fields"}`, JSON, never HTML."""
+"""The API's error format: `{"code", "message", "fields"}`, JSON, never HTML."""
 
 import logging
 

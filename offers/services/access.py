@@ -68,7 +68,7 @@ def grant_offer(
     send_grant_email: bool = True,
     by: Granter = PLATFORM,
 ) -> Access | None:
-    """Gives the offer without payment (SPEC §4). Returns the new access, or None when the contact
+    """Gives the offer without payment. Returns the new access, or None when the contact
     already holds the offer: then nothing changes and nothing is sent.
 
     A contact who was not a customer gets the Member Welcome (a one-time link to set a password) and,
@@ -196,7 +196,7 @@ def record_purchase(
     idempotency_key: str,
     marketing_opt_in: bool = False,
 ) -> PurchaseResult:
-    """Records a paid checkout (SPEC §4): the contact is created if new and gets the access and the
+    """Records a paid checkout: the contact is created if new and gets the access and the
     Purchase Confirmation. The same idempotency key again returns the first purchase and does nothing."""
     _check_site(site, offer)
     key = idempotency_key.strip()

@@ -173,7 +173,7 @@ def _grant_each(site: Site, job: GrantJob) -> None:
 
 
 def _grant_chunk(site: Site, job: GrantJob, chunk: list[tuple[str, Contact]]) -> None:
-    """Grants the offer to a chunk of contacts in one transaction of set-based statements (SPEC §4, as
+    """Grants the offer to a chunk of contacts in one transaction of set-based statements (as
     grant_offer does for one): the accesses, the customer flags, the activity events and the outbox rows,
     with the job's progress. A contact who holds the offer is skipped. Run again after a crash, the
     contacts this job granted count as granted, and nothing is written twice (unique keys)."""

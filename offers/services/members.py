@@ -116,7 +116,7 @@ def set_member_password(
 
 @transaction.atomic
 def log_in_member(site: Site, *, contact: Contact) -> Contact:
-    """Records a member's login (SPEC §6: a login is activity). Only customers may log in."""
+    """Records a member's login (a login is activity). Only customers may log in."""
     _check_site(site, contact)
     if not contact.is_customer:
         raise MemberError(

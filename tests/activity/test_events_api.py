@@ -1,4 +1,4 @@
-"""SPEC §6 and §8 "Events": batch ingestion through POST /api/v1/sites/<site>/events/, validated as a
+"""Events: batch ingestion through POST /api/v1/sites/<site>/events/, validated as a
 whole; the events listed; and `is_active_customer` with its explanation in the contacts API."""
 
 from datetime import timedelta
@@ -224,7 +224,7 @@ def test_events_are_listed_newest_first_with_filters_and_keyset_pages(as_user, s
     assert len(client.get(url(site), {"kind": "login"}).json()["results"]) == 3
 
 
-# -- is_active_customer and its explanation (SPEC §6, §8) ----------------------------------------------
+# -- is_active_customer and its explanation ----------------------------------------------
 
 
 @pytest.fixture
@@ -328,7 +328,7 @@ def test_pages_of_every_size_show_each_contacts_own_flag(as_user, site, owner, c
 
 @pytest.mark.postgres
 def test_the_flags_query_takes_the_pages_ids_as_one_array(as_user, site, owner, customer_of):
-    """psycopg keeps a parsed query only when it has at most 50 parameters: a page of 50 ids as 50
+    """Psycopg keeps a parsed query only when it has at most 50 parameters: a page of 50 ids as 50
     parameters was parsed anew on every request."""
     for i in range(3):
         customer_of(f"c{i}@example.com")

@@ -1,4 +1,4 @@
-"""SPEC §7 "contact page with timeline" and the site's activity page: events read as sentences, newest
+"""The contact page's timeline and the site's activity page: events read as sentences, newest
 first, keyset pages, and another site's user refused."""
 
 import html

@@ -1,4 +1,4 @@
-"""SPEC §6: the events that come from the member area, forms and purchases — each real service reports
+"""The events that come from the member area, forms and purchases — each real service reports
 exactly the expected activity event through creatorhub.events."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Under /api/, every error is the API's JSON format (SPEC §7), also where Django answers before any view
+"""Under /api/, every error is the API's JSON format, also where Django answers before any view
 runs or a parser gives up (found by tests/api/test_schemathesis.py and tests/contacts/test_fuzz_*)."""
 
 import pytest

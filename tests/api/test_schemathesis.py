@@ -69,7 +69,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", InTestTra
 
 
 def no_other_sites_data(ctx, response, case):
-    """Tenancy (SPEC §7): whatever is asked, an answer never carries another site's objects."""
+    """Tenancy: whatever is asked, an answer never carries another site's objects."""
     if OTHER_SITE_MARK in response.text:
         raise AssertionError(f"The answer shows another site's data: {response.text[:300]}")
 
@@ -195,7 +195,7 @@ RESOURCE = re.compile(r"^/api/v1/sites/\{site\}/(?P<name>[^/]+)/\{(?P<param>id|k
 def aim(case, ours: dict, theirs: dict) -> None:
     """Points the case at real objects: the seeded site, and for most generated ids one of its
     objects of that kind; some generated ids stay as they are (mostly unknown: a 404), and some become
-    another site's object (a 404 too: SPEC §7)."""
+    another site's object (a 404 too)."""
     if "site" in case.path_parameters:
         case.path_parameters["site"] = ours["site"].slug
     match = RESOURCE.match(case.operation.path)

@@ -1,4 +1,4 @@
-"""The Contacts tab in a real browser (SPEC §3, §7): filtering with the count changing as the filter is
+"""The Contacts tab in a real browser: filtering with the count changing as the filter is
 built, saving the view as a segment that becomes a tab, a bulk grant from a selection to its job's result,
 the filter builder used with the keyboard alone, and the tab's pages accessible (axe-core) and without
 sideways scrolling on a phone."""

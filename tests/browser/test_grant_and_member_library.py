@@ -1,5 +1,6 @@
-"""SPEC §4 and §7, end to end in a real browser: an admin grants an offer in the dashboard, the member
-opens the welcome email's link, sets a password, logs in and sees the offer in the library."""
+"""Granting and the member area, end to end in a real browser: an admin grants an offer in the
+dashboard, the member opens the welcome email's link, sets a password, logs in and sees the offer in
+the library."""
 
 import re
 from urllib.parse import urlsplit

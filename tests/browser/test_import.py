@@ -1,4 +1,4 @@
-"""Importing contacts in a real browser (SPEC §2, §8): an admin uploads a CSV with some bad rows, checks
+"""Importing contacts in a real browser: an admin uploads a CSV with some bad rows, checks
 and changes what a column becomes (the preview follows), runs the import, and sees the result with its
 error report; every step passes axe-core and fits a phone screen."""
 

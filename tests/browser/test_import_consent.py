@@ -1,4 +1,4 @@
-"""Importing Mailchimp's unsubscribed export in a real browser (SPEC §2): the check step says what the
+"""Importing Mailchimp's unsubscribed export in a real browser: the check step says what the
 import will do to each status before anything is written (new and existing contacts, which of them change
 status, sample rows), the result shows the same figures, and a subscribed contact in the file ends up
 unsubscribed; the check step passes axe-core and fits a phone screen."""
@@ -30,7 +30,7 @@ OPTED_OUT, BY_THE_TEAM = "Unsubscribed: opted out", "Unsubscribed: by the site's
 
 @pytest.fixture
 def u1_subscribed(site):
-    """u1@example.com, subscribed through the state machine (with its consent event)."""
+    """U1@example.com, subscribed through the state machine (with its consent event)."""
     person = ContactFactory(site=site, email="u1@example.com", name="Old Name")
     with scope(site=site):
         services.subscribe(site, contact=person, by=Consent(source=ConsentSource.TEAM, note="At a class"))

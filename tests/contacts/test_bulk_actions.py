@@ -1,7 +1,7 @@
 """The Contacts tab's actions on a selection (chosen contacts, or all that a segment matches), run as
-jobs: add or remove a tag, subscribe with the team's attestation of consent (SPEC §2: never someone who
-unsubscribed themselves), unsubscribe, revoke an offer (SPEC §4: sends nothing), delete. Another site's
-contacts are never touched (SPEC §1)."""
+jobs: add or remove a tag, subscribe with the team's attestation of consent (never someone who
+unsubscribed themselves), unsubscribe, revoke an offer (sends nothing), delete. Another site's
+contacts are never touched."""
 
 import pytest
 from django_scopes import scope

@@ -1,4 +1,4 @@
-"""The contact pages (SPEC §2, §7): the list, the contact page with its status, cause and consent history,
+"""The contact pages: the list, the contact page with its status, cause and consent history,
 and what the team does there: add, edit, tag, subscribe, unsubscribe, delete."""
 
 import html

@@ -1,4 +1,4 @@
-"""The contacts API (SPEC §7, §8): shapes, filters, consent actions, tags, history, isolation, bad input."""
+"""The contacts API: shapes, filters, consent actions, tags, history, isolation, bad input."""
 
 import pytest
 from django_scopes import scope, scopes_disabled

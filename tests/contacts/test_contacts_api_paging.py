@@ -1,4 +1,4 @@
-"""The contacts API's cursor pages (DESIGN §2): an import gives many contacts one `created_at`, and the
+"""The contacts API's cursor pages: an import gives many contacts one `created_at`, and the
 row comparison that finds a page's start (creatorhub.api.pagination) must break those ties by id."""
 
 from datetime import timedelta
@@ -72,7 +72,7 @@ def test_a_cursor_without_its_time_zone_is_refused(as_user, site, owner):
 def test_each_search_and_field_filter_gets_its_own_rows_and_a_bad_value_is_refused_each_time(
     as_user, site, owner
 ):
-    """django-filter's fields are part of a page's shape: each value its own query, built when it cleans."""
+    """Django-filter's fields are part of a page's shape: each value its own query, built when it cleans."""
     ContactFactory(site=site, email="a%b@example.com", subscription_status="subscribed")
     ContactFactory(site=site, email="axb@example.com", subscription_status="pending")
     client = as_user(owner)

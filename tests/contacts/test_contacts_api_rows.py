@@ -1,4 +1,4 @@
-"""SPEC §8's contact in a page of the contacts API is written out for speed (ContactSerializer.row): it
+"""The API's contact in a page of the contacts API is written out for speed (ContactSerializer.row): it
 must be the contact exactly as the API shows it alone, less the explanation."""
 
 from datetime import timedelta

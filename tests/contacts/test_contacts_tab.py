@@ -1,4 +1,4 @@
-"""The Contacts tab (SPEC §3, §7): segments as tabs with their counts, filters in the URL and the filter
+"""The Contacts tab: segments as tabs with their counts, filters in the URL and the filter
 builder, search, cursor paging, saved segments, and the actions on a selection — chosen contacts or all
 that match — with the role each needs and every id looked up inside the site."""
 

@@ -1,4 +1,4 @@
-"""An export's file (issue #14): kept EXPORT_FILES_KEPT_DAYS, deleted with any contact it may hold, and
+"""An export's file: kept EXPORT_FILES_KEPT_DAYS, deleted with any contact it may hold, and
 stored in a directory or in S3-compatible object storage, where it is downloaded through a signed link."""
 
 import csv

@@ -1,4 +1,4 @@
-"""Exports (issue #6): any segment to CSV as a job, with its download behind the site's scope."""
+"""Exports: any segment to CSV as a job, with its download behind the site's scope."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""The forms pages (SPEC §5, §7): a site's sign-up forms, their settings, and archiving them."""
+"""The forms pages: a site's sign-up forms, their settings, and archiving them."""
 
 import html
 import re

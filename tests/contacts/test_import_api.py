@@ -1,4 +1,4 @@
-"""The imports API (SPEC §7, §8): POST a CSV → 202 with the import's URL; the import shows status, total,
+"""The imports API: POST a CSV → 202 with the import's URL; the import shows status, total,
 created, updated, skipped, errors (row, column, message) and progress; the error report as CSV; bad input
 is a 400 with field errors; `imports:run` is needed (403); another site's imports are not found (404)."""
 

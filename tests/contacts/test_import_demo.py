@@ -1,4 +1,4 @@
-"""The demo's import: finished, with rows it skipped, and SPEC §2's rules visible on its people."""
+"""The demo's import: finished, with rows it skipped, and the status rules visible on its people."""
 
 from io import StringIO
 

@@ -1,4 +1,4 @@
-"""SPEC §2's rules for imports: they add and update names, tags and fields; a status only rises from
+"""The status rules for imports: they add and update names, tags and fields; a status only rises from
 never subscribed or pending to subscribed, only when "Subscribe to marketing emails" is ticked, with a
 consent event; nobody who unsubscribed, bounced or complained is subscribed again; nobody subscribed is
 lowered. On SQLite these run the ORM path, on PostgreSQL the COPY path; the last test compares them."""

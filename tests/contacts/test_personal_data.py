@@ -1,4 +1,4 @@
-"""Personal data (issue #7): deleting a contact erases their personal data everywhere — events keep
+"""Personal data: deleting a contact erases their personal data everywhere — events keep
 only an anonymous id and the site's figures stay right — and a contact's data export answers an
 access request."""
 

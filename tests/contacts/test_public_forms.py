@@ -1,4 +1,4 @@
-"""SPEC §5: the public sign-up form at /f/<site>/<form>/ — what it shows, what a submission does to the
+"""The public sign-up form at /f/<site>/<form>/ — what it shows, what a submission does to the
 contact and their consent, and how it refuses bots, floods, forged posts and other sites' addresses."""
 
 import html

@@ -1,4 +1,4 @@
-"""SPEC §5: the signed links people follow from their emails — the double opt-in / resubscription
+"""The signed links people follow from their emails — the double opt-in / resubscription
 confirmation at /c/<token>/ and the unsubscribe link at /u/<token>/ (with RFC 8058 one-click)."""
 
 import html

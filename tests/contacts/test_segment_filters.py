@@ -1,4 +1,4 @@
-"""SPEC §3: every segment filter and operator, against sets of contacts worked out by hand.
+"""Every segment filter and operator, against sets of contacts worked out by hand.
 
 Ana's Yoga Studio is in Los Angeles (UTC-7 in summer), and it is now 1 August 2025, 20:00 there
 (2 August 03:00 UTC): days and "days ago" are the site's days, not UTC's. Its people:

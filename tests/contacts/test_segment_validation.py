@@ -1,5 +1,5 @@
-"""Segment filters that cannot be compiled are refused with a clear message naming the filter (SPEC §7:
-errors are clear; §1: another site's tag, offer or form is not there), and segments are found by key on
+"""Segment filters that cannot be compiled are refused with a clear message naming the filter (another
+site's tag, offer or form is not there), and segments are found by key on
 the site in scope only."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The segments API (SPEC §3, §7, §8): default and saved segments with their counts, a segment's
+"""The segments API: default and saved segments with their counts, a segment's
 contacts through `contacts/?segment=`, filters validated with clear errors, and tenant isolation."""
 
 import json

@@ -1,4 +1,4 @@
-"""SPEC §2: the subscription status state machine, each change recorded as a consent event."""
+"""The subscription status state machine, each change recorded as a consent event."""
 
 import pytest
 from django_scopes import scope

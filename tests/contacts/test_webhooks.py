@@ -1,6 +1,6 @@
-"""SPEC §5: bounces and complaints arrive as email service providers' webhooks (Postmark, SendGrid,
-Mailgun, Amazon SES through django-anymail), authenticated, and update the contact as in SPEC §2: one
-hard bounce or one spam complaint unsubscribes at once; a soft bounce changes nothing.
+"""Bounces and complaints arrive as email service providers' webhooks (Postmark, SendGrid,
+Mailgun, Amazon SES through django-anymail), authenticated, and update the contact as the status rules
+say: one hard bounce or one spam complaint unsubscribes at once; a soft bounce changes nothing.
 
 Payloads are the providers' documented samples (fixtures/webhooks/README.md says where each comes from).
 """
@@ -369,7 +369,7 @@ def test_a_mailgun_request_with_a_bad_signature_is_refused_and_changes_nothing(c
 
 @pytest.mark.parametrize("provider", ["postmark", "sendgrid", "amazon_ses"])
 def test_without_a_webhook_secret_the_webhooks_refuse_everyone(client, site, provider):
-    """anymail alone would warn and accept anyone: production must set ANYMAIL_WEBHOOK_SECRET."""
+    """Anymail alone would warn and accept anyone: production must set ANYMAIL_WEBHOOK_SECRET."""
     contact = subscribed_contact(site)
 
     with override_settings(ANYMAIL={}), pytest.warns(AnymailInsecureWebhookWarning):

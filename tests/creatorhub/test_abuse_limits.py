@@ -1,7 +1,7 @@
-"""Abuse limits (issue #7 item 3, docs/security.md, "Abuse limits"): rate limits on the
+"""Abuse limits (docs/security.md, "Abuse limits"): rate limits on the
 dashboard and member-area logins, the password resets, the public forms and the API keys, each a 429
 with Retry-After; django-axes' lockout of an account for the address its failures came from; the cap
-on an account's failed logins, which never refuses the owner's own browser (issue #14 item 5).
+on an account's failed logins, which never refuses the owner's own browser.
 
 Rates are settings: each test sets small ones. Every test starts with an empty cache of its own
 (tests/conftest.py) and axes' failures are rows of the test's rolled-back transaction, so nothing a test

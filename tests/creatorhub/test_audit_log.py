@@ -1,4 +1,4 @@
-"""The audit log (issue #7): grants, revokes, deletes, imports, exports, the team's status changes,
+"""The audit log: grants, revokes, deletes, imports, exports, the team's status changes,
 template edits, API keys, the team and support's visits — who, what, when and from where; shown to
 owners (support's own entries to support too); append-only."""
 

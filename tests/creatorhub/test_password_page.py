@@ -1,4 +1,4 @@
-"""The Password page (issue #14 item 5, docs/security.md, "Dashboard accounts"): a logged-in user changes
+"""The Password page (docs/security.md, "Dashboard accounts"): a logged-in user changes
 their password, which keeps this session and logs out every other one, or logs out the other sessions
 alone."""
 

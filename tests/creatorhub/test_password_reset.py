@@ -1,4 +1,4 @@
-"""Dashboard password reset (issue #14 item 5, docs/security.md, "Dashboard accounts"): a team member asks
+"""Dashboard password reset (docs/security.md, "Dashboard accounts"): a team member asks
 for a link by email; the link is signed, works once, expires, logs them in and lifts the account's login
 limits, so a stranger's failed guesses never keep the owner out for good. The page answers alike for every
 address."""

@@ -1,4 +1,4 @@
-"""The site endpoints: who may see a site, and the error format of SPEC §7."""
+"""The site endpoints: who may see a site, and the API's error format."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The emails pages (SPEC §4, §7): the automated emails and their templates, the editor with its preview,
+"""The emails pages: the automated emails and their templates, the editor with its preview,
 "restore default", and the email log; roles and tenant isolation."""
 
 import html

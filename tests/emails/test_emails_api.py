@@ -1,4 +1,4 @@
-"""The emails API (SPEC §7, §8): the email log and the automated emails' templates; roles, API keys and
+"""The emails API: the email log and the automated emails' templates; roles, API keys and
 tenant isolation."""
 
 from datetime import UTC, datetime, timedelta

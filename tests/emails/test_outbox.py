@@ -1,4 +1,4 @@
-"""The outbox (DESIGN §2): written with its cause, sent once after commit, retried, suppressed, swept."""
+"""The outbox: written with its cause, sent once after commit, retried, suppressed, swept."""
 
 import smtplib
 from datetime import timedelta

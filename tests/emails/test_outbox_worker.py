@@ -1,5 +1,5 @@
 """The outbox with a real worker on Redis: a worker killed in the middle of sending neither loses nor
-duplicates the email (DESIGN §2)."""
+duplicates the email."""
 
 from datetime import timedelta
 

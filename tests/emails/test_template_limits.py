@@ -1,4 +1,4 @@
-"""No tenant can stall the pipeline (issue #15): a site's email template runs within limits, the same in
+"""No tenant can stall the pipeline: a site's email template runs within limits, the same in
 the editor, through the API and when an email is sent. A template over a limit is refused at save, or,
 saved before the limits, fails its one email with a clear error while other sites' emails go out."""
 

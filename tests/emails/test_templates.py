@@ -1,4 +1,4 @@
-"""Editable automated emails (SPEC §4): a site's template is what its next email says, other sites keep
+"""Editable automated emails: a site's template is what its next email says, other sites keep
 the default, "restore default", errors caught at save, forbidden tags, the preview, the shipped defaults."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Fault: Redis (the broker and the cache) stops while the API takes purchases (SPEC §4: each automated
+"""Fault: Redis (the broker and the cache) stops while the API takes purchases (each automated
 email is sent exactly once, never lost). The purchases are recorded with their emails queued in the
 outbox, the API answers 201 as usual; once Redis is back, the worker and the outbox sweep send each
 email once: none lost, none twice.

@@ -1,4 +1,4 @@
-"""SPEC §4, §8: granting an offer to everyone a segment matches — a saved segment, or the filter
+"""Granting an offer to everyone a segment matches — a saved segment, or the filter
 builder's filters and search — through `POST offers/<id>/grants/`, run as a job. Exactly the matched
 contacts hold the offer afterwards; new customers get the Offer Grant Confirmation and the Member
 Welcome, existing customers only the confirmation, holders nothing."""
@@ -31,7 +31,7 @@ def client(as_user, admin):
 
 @pytest.fixture
 def people(in_site, offer, other_offer):
-    """ana: VIP, not a customer; cleo: VIP, a customer of the retreat; dev: VIP, holds the course
+    """Ana: VIP, not a customer; cleo: VIP, a customer of the retreat; dev: VIP, holds the course
     already; eve: no tag, not a customer."""
     found = {name: ContactFactory(site=in_site, email=f"{name}@example.com", name=name.title()) for name in
              ("ana", "cleo", "dev", "eve")}  # fmt: skip

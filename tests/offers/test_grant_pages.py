@@ -1,4 +1,4 @@
-"""Grants and revokes from the offer page, and the grant job page (SPEC §4): one email, a pasted list or
+"""Grants and revokes from the offer page, and the grant job page: one email, a pasted list or
 a segment, with "Send offer grant email" on by default; bulk grants run as a job with progress and a
 result; revoking ends an access and sends nothing."""
 

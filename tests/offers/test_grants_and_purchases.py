@@ -1,4 +1,4 @@
-"""SPEC §4: which email each event sends, and `is_customer` kept exact through grant, purchase, revoke
+"""Which email each event sends, and `is_customer` kept exact through grant, purchase, revoke
 and delete."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""SPEC §1 "member", §4 (the Member Welcome's one-time link), §7 (the member area under /s/<site>/):
+"""The member (the Member Welcome's one-time link, the member area under /s/<site>/):
 setting a password through the link, logging in and out, password reset, the library and lessons, and
 that nothing of one site's members reaches another site."""
 

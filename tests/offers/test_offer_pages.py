@@ -1,4 +1,4 @@
-"""The offers and products pages (SPEC §4, §7): the team creates, edits, archives and restores offers,
+"""The offers and products pages: the team creates, edits, archives and restores offers,
 and creates products (courses) with ordered lessons; assistants read; other sites see nothing."""
 
 import html

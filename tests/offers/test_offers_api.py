@@ -1,4 +1,4 @@
-"""The offers API: offers, grants (SPEC §8: the accesses created and skipped), revokes, purchases."""
+"""The offers API: offers, grants (the accesses created and skipped), revokes, purchases."""
 
 import pytest
 from django_scopes import scope, scopes_disabled

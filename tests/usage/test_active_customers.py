@@ -1,4 +1,4 @@
-"""Who is an active customer on a day D (SPEC §6): a customer with at least one activity event in
+"""Who is an active customer on a day D: a customer with at least one activity event in
 (D - 30 days, D], D a calendar day in the site's time zone. Everything goes through the real services."""
 
 import random

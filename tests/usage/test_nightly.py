@@ -1,4 +1,4 @@
-"""The nightly usage run (SPEC §6): one snapshot per site and day, resumable, one site's failure does not
+"""The nightly usage run: one snapshot per site and day, resumable, one site's failure does not
 stop the others, each site's own last finished day, overage cases that never block anything, the
 management command and the beat schedule."""
 

@@ -1,5 +1,5 @@
 """The nightly run counts every site at once (usage.selectors.active_customers.usage_by_site), by the
-same rule as one site's count (SPEC §6): site by site, day by day, the same active customers as
+same rule as one site's count: site by site, day by day, the same active customers as
 `active_customers_on`, over several time zones, the window's edges, revoked customers, leads with
 activity and events that are not activity. Customers are counted as the day ends, not as they are now."""
 

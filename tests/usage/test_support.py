@@ -1,4 +1,4 @@
-"""Support staff's pages and API (SPEC §1, §6): the overage queue sorted by how far over, a site's usage
+"""Support staff's pages and API: the overage queue sorted by how far over, a site's usage
 and forecast, a case's history and the work on it. Support staff see sites, plans, usage figures and
 cases, never contacts; everyone else is refused."""
 

@@ -1,4 +1,4 @@
-"""The creator's usage page and `usage/` endpoint (SPEC §6): today's active customers against the plan's
+"""The creator's usage page and `usage/` endpoint: today's active customers against the plan's
 limit, a warning from 80%, an over-limit message that says nothing is blocked, the 90-day chart; owners
 only."""
 

@@ -1,4 +1,4 @@
-"""Who is an active customer (SPEC §6) — one rule, used by the nightly count, the contact page, the
+"""Who is an active customer — one rule, used by the nightly count, the contact page, the
 API flag and the segment filter — and the counts the nightly run reads.
 
 An active customer on a day D is a customer with at least one activity event in (D - 30 days, D]:
@@ -43,7 +43,7 @@ def active_customer_condition(start: datetime, end: datetime) -> Q:
     `last_activity_at` is older than the window (less the step it may lag behind) are left out before
     the events are looked at; a `last_activity_at` inside the window is no proof (it is the recording
     time of an event stamped ahead of it), so the events still decide. Lookups match `site` too, for
-    the indexes that start with it (DESIGN §2). Build it inside a scope or `platform_wide()`."""
+    the indexes that start with it. Build it inside a scope or `platform_wide()`."""
     in_window = ActivityEvent.objects.filter(
         site=OuterRef("site"), contact=OuterRef("pk"), occurred_at__gt=start, occurred_at__lte=end
     ).exclude(kind__in=NOT_ACTIVITY)
