@@ -351,7 +351,7 @@ SEGMENT_COUNT_SECONDS = envint("SEGMENT_COUNT_SECONDS", "60")
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", "100000000")
 
 # Email service providers' tracking webhooks (bounces, complaints) at /webhooks/<provider>/tracking/,
-# authenticated by django-anymail (contacts/webhooks.py). What an operator sets:
+# authenticated by django-anymail (emails/webhooks.py). What an operator sets:
 # - ANYMAIL_WEBHOOK_SECRET: "user:password", a long random pair (comma-separated pairs while rotating),
 #   written into the webhook URL given to Postmark, SendGrid, Amazon SNS (and Mailgun, which then checks
 #   both): https://user:password@host/webhooks/postmark/tracking/. Unset, the Postmark, SendGrid and

@@ -52,7 +52,7 @@ urlpatterns = [
     path("api/v1/", include(("usage.api_urls", "usage-api"))),
     path("api/v1/support/", include(("usage.support_api_urls", "support-api"))),
     path("support/", include("usage.support_urls")),
-    path("webhooks/", include("contacts.webhook_urls")),
+    path("webhooks/", include("emails.webhook_urls")),
     path("", include("contacts.public_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,7 +16,7 @@ from contacts import bulk, segments, services
 from contacts.models import ConsentSource, Contact, ContactCount, SubscriptionStatus
 from offers.services import access, catalog
 from tests.contacts.importing import run_text
-from tests.contacts.test_webhooks import ANYMAIL_SETTINGS, HARD_BOUNCE, READER, load, post
+from tests.emails.test_webhooks import ANYMAIL_SETTINGS, HARD_BOUNCE, READER, load, post
 from tests.factories import ContactFactory, SiteFactory
 
 GROUP = ("site_id", "subscription_status", "unsubscribe_reason", "is_customer")

@@ -1,4 +1,4 @@
-"""Issue 7 (5): the email providers' webhooks (contacts.webhooks, through django-anymail) fuzzed with
+"""The email providers' webhooks (emails.webhooks, through django-anymail) fuzzed with
 hypothesis. Random bytes, random JSON, the real provider payloads (fixtures/webhooks/) truncated or
 with keys dropped and values replaced (huge texts, NUL characters, numbers out of range), posted with
 or without the webhook credentials: never a 500, never a change to another site's contacts, never an
@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contacts.models import DeliveryEvent
-from tests.contacts.test_webhooks import (
+from tests.emails.test_webhooks import (
     ANYMAIL_SETTINGS,
     FIXTURES,
     HARD_BOUNCE,

@@ -1,4 +1,4 @@
-"""What the webhook fuzzing found (tests/contacts/test_fuzz_webhooks.py): a payload anymail cannot read is
+"""What the webhook fuzzing found (tests/emails/test_fuzz_webhooks.py): a payload anymail cannot read is
 refused with a 400 and changes nothing (some were 500s, which providers retry for days), and a
 payload with NUL characters in its texts is recorded without them (PostgreSQL keeps none: a 500)."""
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import override_settings
 
-from tests.contacts.test_webhooks import (
+from tests.emails.test_webhooks import (
     ANYMAIL_SETTINGS,
     HARD_BOUNCE,
     PROVIDERS,

@@ -1,7 +1,7 @@
 """Email service providers' webhooks: bounces and complaints, normalised by django-anymail.
 
 anymail's views authenticate each request and turn the provider's payload into tracking events sent on
-its `tracking` signal. `record_tracking_event` (connected in `ContactsConfig.ready`) sorts each event
+its `tracking` signal. `record_tracking_event` (connected in `EmailsConfig.ready`) sorts each event
 with `delivery_event_type` (our rules, in one place), finds the site that sent the email, and hands the
 event to `contacts.services.record_delivery_event`, which keeps it and applies it.
 """

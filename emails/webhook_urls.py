@@ -6,7 +6,7 @@ the ANYMAIL block, says what an operator sets).
 
 from django.urls import path
 
-from contacts import webhooks
+from emails import webhooks
 
 urlpatterns = [
     path("postmark/tracking/", webhooks.PostmarkTrackingView.as_view(), name="postmark_tracking_webhook"),

@@ -19,8 +19,8 @@ from django_scopes import scope, scopes_disabled
 from contacts import services
 from contacts.models import ConsentEvent, ConsentSource, Contact, DeliveryEvent
 from contacts.services import Consent
-from contacts.webhooks import delivery_event_type
 from emails.models import EmailKind, EmailStatus, OutboundEmail
+from emails.webhooks import delivery_event_type
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
@@ -481,7 +481,7 @@ def test_a_bounce_for_a_recipient_given_in_another_case_finds_the_contact(client
     assert status(site, contact) == ("unsubscribed", "bounced")
 
 
-# -- The rules, provider by provider (contacts.webhooks.delivery_event_type) ---------------------------------
+# -- The rules, provider by provider (emails.webhooks.delivery_event_type) -----------------------------------
 
 
 @pytest.mark.parametrize(
