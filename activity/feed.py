@@ -59,7 +59,7 @@ def events_page(queryset, *, before: str = "", size: int) -> tuple[list[Activity
 
 
 def contact_timeline(contact, *, before: str = "") -> tuple[list[dict], str | None]:
-    """The contact page's Activity section (registered in creatorhub.explanations): 20 events, newest
+    """The contact page's Activity section (audience.views.contact): 20 events, newest
     first; a cursor that is not valid shows the newest."""
     events = ActivityEvent.objects.filter(contact=contact)
     try:

@@ -33,9 +33,10 @@ from django.utils import timezone
 
 from activity.models import NOT_ACTIVITY
 from activity.selectors import LAST_ACTIVITY_STEP
+from audience import segments
+from audience.services import saved_segments
 from bench.run import median_ms
 from bench.seed import seed_tab, vacuum
-from contacts import segments, services
 from contacts.models import Contact, Segment, Tag
 from creatorhub import compiled
 from creatorhub.models import ApiKey, Membership, Site, User
@@ -131,7 +132,7 @@ class TabBench:
 
     def saved(self, name: str, filters: list) -> Segment:
         found = Segment.objects.filter(name=name).first()
-        return found or services.create_segment(self.site, name=name, filters={"all": filters})
+        return found or saved_segments.create_segment(self.site, name=name, filters={"all": filters})
 
     # -- The figures
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from audience.services.grant_jobs import start_grant_job
 from bench.seed import delete_bench_sites
 from contacts.models import Contact
 from creatorhub.celery import app as celery_app
@@ -28,7 +29,6 @@ from emails.models import EmailKind, EmailStatus, OutboundEmail
 from emails.services import render, send_automated, send_automated_to_many, start_sending
 from offers.models import GrantJob, JobStatus
 from offers.services import catalog
-from offers.services.grant_jobs import start_grant_job
 from tests.support.live_worker import TEST_REDIS_URL, SmtpSink, Worker, broker_client, redis_answers, wait_for
 
 EMAILS = 4_000

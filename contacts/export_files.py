@@ -95,3 +95,13 @@ def _remove_marked_files() -> None:
             logger.exception("Export %s: its file %s could not be deleted", export.pk, export.file.name)
             continue
         Export.objects.filter(pk=export.pk).update(file="")
+
+
+# Cells that start so are formulas to a spreadsheet: written with a leading quote, they stay text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell that a spreadsheet opens as text, never runs as a formula."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -1,6 +1,8 @@
 """Contacts and their consent: statuses, consent events, tags, forms and their submissions, and the
 raw delivery events that email service providers report."""
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -280,14 +282,37 @@ class DeliveryEvent(SiteOwned):
         ]
 
 
+@dataclass(frozen=True)
+class DefaultSegment:
+    """A segment every site has, which is not a row: All, Customers and Subscribed."""
+
+    key: str
+    name: str
+    filters: dict
+
+
+DEFAULT_SEGMENTS = {
+    segment.key: segment
+    for segment in (
+        DefaultSegment("all", "All", {"all": []}),
+        DefaultSegment("customers", "Customers", {"all": [{"field": "customer", "op": "is", "value": True}]}),
+        DefaultSegment(
+            "subscribed",
+            "Subscribed",
+            {"all": [{"field": "status", "op": "is", "value": SubscriptionStatus.SUBSCRIBED}]},
+        ),
+    )
+}
+
+
 class Segment(SiteOwned):
     """A saved custom segment: filters kept as data (JSON), compiled to one query by
-    contacts.segments. The default segments (All, Customers, Subscribed) are not rows: every site has
+    audience.segments. The default segments (All, Customers, Subscribed) are not rows: every site has
     them."""
 
     name = models.CharField(max_length=100)
     filters = models.JSONField(
-        help_text='{"all": [filter or {"any": [filter, …]}, …]}; see contacts.segments.'
+        help_text='{"all": [filter or {"any": [filter, …]}, …]}; see audience.segments.'
     )
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

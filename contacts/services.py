@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts import export_files, segments, tokens
+from contacts import export_files, tokens
+from contacts.counts import contacts_changed
 from contacts.errors import ConsentError, ContactError, FormError
 from contacts.models import (
     ConsentEvent,
@@ -30,7 +31,6 @@ from contacts.models import (
     Form,
     FormSubmission,
     ImportRowError,
-    Segment,
     SubscriptionStatus,
     Tag,
     UnsubscribeReason,
@@ -109,7 +109,7 @@ def create_contact(
             )
     except IntegrityError:
         raise ContactError(f"A contact with the email {email} exists already.", field="email") from None
-    segments.contacts_changed(site)
+    contacts_changed(site)
     add_tags(site, contact=contact, names=tags)
     if consent is not None:
         subscribe(site, contact=contact, by=consent)
@@ -128,7 +128,7 @@ def get_or_create_contact(site: Site, *, email: str, name: str = "", origin: str
             contact = Contact.objects.create(site=site, email=email, name=name.strip(), origin=origin)
     except IntegrityError:
         return contact_by_email(email), False
-    segments.contacts_changed(site)
+    contacts_changed(site)
     return contact, True
 
 
@@ -158,7 +158,7 @@ def update_contact(
         changed.append("fields")
     if changed:
         contact.save(update_fields=[*changed, "updated_at"])
-        segments.contacts_changed(site)
+        contacts_changed(site)
     return contact
 
 
@@ -180,7 +180,7 @@ def delete_contact(site: Site, *, contact: Contact) -> None:
     export_files.delete_files_holding(site, contact=contact)
     ImportRowError.objects.filter(message__istartswith=contact.email + ImportRowError.ALSO_ON_ROW).delete()
     contact.delete()
-    segments.contacts_changed(site)
+    contacts_changed(site)
 
 
 def clean_tag_names(names) -> list[str]:
@@ -221,7 +221,7 @@ def add_tags(site: Site, *, contact: Contact, names) -> list[Tag]:
         [ContactTag(site=site, contact=contact, tag=tag) for tag in tags], ignore_conflicts=True
     )
     if tags:
-        segments.contacts_changed(site)
+        contacts_changed(site)
     return tags
 
 
@@ -231,7 +231,7 @@ def remove_tags(site: Site, *, contact: Contact, names) -> int:
     lowered = [name.lower() for name in clean_tag_names(names)]
     removed, _ = ContactTag.objects.filter(contact=contact, tag__name__lower__in=lowered).delete()
     if removed:
-        segments.contacts_changed(site)
+        contacts_changed(site)
     return removed
 
 
@@ -285,7 +285,7 @@ def _change_status(site: Site, contact: Contact, *, to: str, reason: str | None,
     )
     contact.subscription_status, contact.unsubscribe_reason = to, reason
     contact.status_changed_at = locked.status_changed_at
-    segments.contacts_changed(site)
+    contacts_changed(site)
     return locked
 
 
@@ -565,49 +565,6 @@ def record_delivery_event(
         event.applied = (after.subscription_status, after.unsubscribe_reason) != before
         event.save(update_fields=["applied"])
     return event
-
-
-# -- Saved segments ------------------------------------------------------------------------------------
-
-
-def _clean_segment_name(name: str, *, exclude_pk=None) -> str:
-    name = " ".join(str(name).split())
-    if not name or len(name) > 100:
-        raise ContactError("Name the segment (at most 100 characters).", field="name")
-    if name.lower() in {d.name.lower() for d in segments.DEFAULT_SEGMENTS.values()}:
-        raise ContactError(f"“{name}” is a default segment: choose another name.", field="name")
-    if Segment.objects.filter(name__lower=name.lower()).exclude(pk=exclude_pk).exists():
-        raise ContactError(f"A segment is already named “{name}”.", field="name")
-    return name
-
-
-@transaction.atomic
-def create_segment(site: Site, *, name: str, filters: dict, by_user=None) -> Segment:
-    """Saves filters as a custom segment; they are checked (contacts.segments.clean) and kept cleaned."""
-    return Segment.objects.create(
-        site=site,
-        name=_clean_segment_name(name),
-        filters=segments.clean(site, filters),
-        created_by=by_user,
-    )
-
-
-@transaction.atomic
-def update_segment(site: Site, *, segment: Segment, name: str | None = None, filters=None) -> Segment:
-    ensure_same_site(site, segment, error=ContactError)
-    if name is not None:
-        segment.name = _clean_segment_name(name, exclude_pk=segment.pk)
-    if filters is not None:
-        segment.filters = segments.clean(site, filters)
-    segment.save()
-    return segment
-
-
-@transaction.atomic
-def delete_segment(site: Site, *, segment: Segment) -> None:
-    """Deletes the saved filters; no contact changes."""
-    ensure_same_site(site, segment, error=ContactError)
-    segment.delete()
 
 
 FOLD_AFTER_ROWS = 20  # more than the 14 groups a site can have (statuses, reasons, customer or not)

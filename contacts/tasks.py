@@ -2,26 +2,10 @@
 
 from celery import shared_task
 
-from contacts import bulk, export_files, exports, services
+from contacts import export_files, services
 from contacts.imports.services import run_import
-from contacts.models import BulkAction, Export, Import
+from contacts.models import Import
 from creatorhub.tasks import JOB_LIMITS, SiteTask
-
-
-@shared_task(base=SiteTask, acks_late=True, **JOB_LIMITS)
-def run_bulk_action_task(site, action_id: int) -> str:
-    action = BulkAction.objects.filter(pk=action_id).first()
-    if action is None:
-        return "gone"
-    return bulk.run_bulk_action(site, action=action).status
-
-
-@shared_task(base=SiteTask, acks_late=True, **JOB_LIMITS)
-def run_export_task(site, export_id: int) -> str:
-    export = Export.objects.filter(pk=export_id).first()
-    if export is None:
-        return "gone"
-    return exports.run_export(site, export=export).status
 
 
 @shared_task(base=SiteTask, acks_late=True, **JOB_LIMITS)

@@ -6,8 +6,8 @@ day) is built once per process with stand-ins where its values go, and run with 
 The caller names the shape in `key`: everything the SQL depends on but the stand-ins' values. The
 stand-ins are values no request sends (see STAND_IN_ID), found again among the built query's parameters.
 
-Used by the contacts list's pages (creatorhub.api.pagination.SameShape) and a page's flags
-(creatorhub.explanations.read_flags).
+Used by the contacts list's pages (creatorhub.api.pagination.SameShape) and a page's active-customer
+flags (audience.selectors.read_active_customer_flags).
 """
 
 from collections.abc import Callable

@@ -2,7 +2,7 @@
 an access request (SPEC: a contact's data export), and none of it left behind when the contact is
 deleted (erasure). The contacts app owns the contact and calls `export_of` and `erase`; the rooms
 above register what they hold in their AppConfig.ready(), so the contacts app imports none of them
-(the pattern of creatorhub.explanations).
+(the one door of its kind: each room truly plugs in here).
 
 - `register(name, export=…, erase=…)`: `export(contact) -> JSON-ready data` is added under `name`;
   `erase(contact, anonymous_id)` runs in the deleting transaction, before the contact's row goes, and

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "emails",
     "activity",
     "usage",
+    "audience",
 ]
 
 MIDDLEWARE = [
@@ -345,7 +346,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # How long a double opt-in or resubscription confirmation link works.
 CONFIRMATION_MAX_AGE_DAYS = envint("CONFIRMATION_MAX_AGE_DAYS", "7")
-# How long a segment's count is kept before it is counted again (contacts.segments).
+# How long a segment's count is kept before it is counted again (audience.segments).
 SEGMENT_COUNT_SECONDS = envint("SEGMENT_COUNT_SECONDS", "60")
 # The largest file a contact import takes, in bytes (100 MB).
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", "100000000")

@@ -1,4 +1,5 @@
-"""The offers API under /api/v1/sites/<site>/: offers, products, grants, accesses and purchases."""
+"""The offers API under /api/v1/sites/<site>/: offers, products, grant jobs, accesses and purchases. Granting
+an offer to contacts is audience.api.OfferGrantsView (it takes segments)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -11,7 +12,6 @@ from creatorhub.roles import Scope
 from offers.models import Access, GrantJob, Offer, Product, Purchase
 from offers.serializers import (
     AccessSerializer,
-    GrantInput,
     GrantJobSerializer,
     LessonInput,
     OfferInput,
@@ -25,9 +25,6 @@ from offers.serializers import (
 )
 from offers.services import access as access_services
 from offers.services import catalog
-from offers.services.grant_jobs import run_grant_job, start_grant_job
-
-RUN_NOW_UP_TO = 100  # grants to this many listed contacts are answered at once; larger ones become jobs
 
 
 class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet):
@@ -41,7 +38,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
         "PATCH": Scope.OFFERS_WRITE,
         "DELETE": Scope.OFFERS_WRITE,
     }
-    action_scopes = {"grants": {"POST": Scope.OFFERS_GRANT}, "revocations": {"POST": Scope.OFFERS_GRANT}}
+    action_scopes = {"revocations": {"POST": Scope.OFFERS_GRANT}}
 
     def safely_get_queryset(self, queryset):
         return queryset.prefetch_related("products")
@@ -77,32 +74,6 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
     def destroy(self, request, site, pk):
         catalog.archive_offer(self.site, offer=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(request=GrantInput, responses={201: GrantJobSerializer, 202: GrantJobSerializer})
-    @action(detail=True, methods=["post"])
-    def grants(self, request, site, pk):
-        """Grants the offer to `contact_ids`, `emails` (creating contacts) or a `segment` (and/or
-        `filters`, with `search`: everyone they match when the job runs). Up to 100
-        listed contacts are granted at once (201, with the accesses created and the skips); more, or a
-        segment, run as a job (202): follow its URL for progress."""
-        data = self.valid_input(GrantInput)
-        keys = ("contact_ids", "emails", "segment", "filters", "search")
-        target = {key: data[key] for key in keys if data.get(key)}
-        listed = not {"segment", "filters"} & set(target)
-        run_now = listed and len(next(iter(target.values()))) <= RUN_NOW_UP_TO
-        job = start_grant_job(
-            self.site,
-            offer=self.get_object(),
-            target=target,
-            send_grant_email=data["send_grant_email"],
-            by=access_services.Granter(user=self.acting_user, api_key=self.access.api_key),
-            queue=not run_now,
-        )
-        if run_now:
-            job = run_grant_job(self.site, job=job)
-        body = GrantJobSerializer(job).data
-        body["url"] = request.build_absolute_uri(f"/api/v1/sites/{self.site.slug}/grants/{job.pk}/")
-        return Response(body, status=status.HTTP_201_CREATED if run_now else status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=RevokeInput, responses={200: None})
     @action(detail=True, methods=["post"])

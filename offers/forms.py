@@ -8,8 +8,7 @@ import re
 
 from django import forms
 
-from contacts.models import Segment
-from contacts.segments import DEFAULT_SEGMENTS
+from contacts.models import DEFAULT_SEGMENTS, Segment
 
 CURRENCY_MESSAGE = "Use a three-letter currency code such as USD or EUR."
 
@@ -157,7 +156,7 @@ class GrantForm(forms.Form):
         return data
 
     def target(self) -> dict:
-        """The target as offers.services.grant_jobs.start_grant_job takes it."""
+        """The target as audience.services.grant_jobs.start_grant_job takes it."""
         data = self.cleaned_data
         if data["email"]:
             return {"emails": [data["email"]]}

@@ -3,9 +3,31 @@
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
 
 from contacts.models import Contact
 from offers.models import Access, Lesson, LessonCompletion, Offer, Product, Purchase
+
+MAX_ID = 2**63 - 1  # no row has a larger id, and SQLite cannot even compare one
+
+
+def require_in_scope(queryset, values) -> None:
+    """404 when a posted id names no row of this site: another site's id is "not found", as in the URL.
+    Malformed values are left to the form, which refuses them with a message."""
+    ids = {int(value) for value in values if value.isascii() and value.isdigit()}
+    if any(pk > MAX_ID for pk in ids) or (ids and queryset.filter(pk__in=ids).count() != len(ids)):
+        raise Http404("No such object on this site.")
+
+
+def describe_target(target: dict) -> str:
+    """What a grant job was given, in words: the segment “Customers”, 3 emails, 12 selected contacts."""
+    if "description" in target:
+        return target["description"]
+    if "emails" in target:
+        n = len(target["emails"])
+        return target["emails"][0] if n == 1 else f"{n} emails"
+    n = len(target.get("contact_ids", []))
+    return f"{n} selected contact{'s' if n != 1 else ''}"
 
 
 def _live_accesses(contact: Contact) -> QuerySet[Access]:

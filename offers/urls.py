@@ -11,7 +11,6 @@ urlpatterns = [
     path("offers/<int:pk>/edit/", views.OfferEditView.as_view(), name="offer-edit"),
     path("offers/<int:pk>/archive/", views.OfferArchiveView.as_view(), name="offer-archive"),
     path("offers/<int:pk>/restore/", views.OfferRestoreView.as_view(), name="offer-restore"),
-    path("offers/<int:pk>/grant/", views.OfferGrantView.as_view(), name="offer-grant"),
     path("offers/<int:pk>/revoke/", views.OfferRevokeView.as_view(), name="offer-revoke"),
     path(
         "offers/<int:pk>/accesses/<int:access_pk>/revoke/",

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import patch_vary_headers
 from django.views import View
@@ -21,7 +20,7 @@ from contacts.models import Contact
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
-from offers.errors import GrantError, OfferError
+from offers.errors import OfferError
 from offers.forms import (
     GrantForm,
     LessonForm,
@@ -31,7 +30,8 @@ from offers.forms import (
     RevokeForm,
 )
 from offers.models import Access, GrantJob, JobStatus, Lesson, Offer, Product
-from offers.services.access import Granter, revoke_access, revoke_offer
+from offers.selectors import describe_target, require_in_scope
+from offers.services.access import revoke_access, revoke_offer
 from offers.services.catalog import (
     add_lesson,
     archive_offer,
@@ -43,11 +43,9 @@ from offers.services.catalog import (
     update_offer,
     update_product,
 )
-from offers.services.grant_jobs import start_grant_job
 
 HOLDERS_PAGE_SIZE = 50
 RECENT_JOBS = 5
-MAX_ID = 2**63 - 1  # no row has a larger id, and SQLite cannot even compare one
 
 
 # -- Helpers ------------------------------------------------------------------------------------------
@@ -60,27 +58,8 @@ def count_of(queryset, field: str):
     return Coalesce(Subquery(counts.values("n")), 0)
 
 
-def require_in_scope(queryset, values) -> None:
-    """404 when a posted id names no row of this site: another site's id is "not found", as in the URL.
-    Malformed values are left to the form, which refuses them with a message."""
-    ids = {int(value) for value in values if value.isascii() and value.isdigit()}
-    if any(pk > MAX_ID for pk in ids) or (ids and queryset.filter(pk__in=ids).count() != len(ids)):
-        raise Http404("No such object on this site.")
-
-
 def add_domain_error(form, error) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def describe_target(target: dict) -> str:
-    """What a grant job was given, in words: the segment “Customers”, 3 emails, 12 selected contacts."""
-    if "description" in target:
-        return target["description"]
-    if "emails" in target:
-        n = len(target["emails"])
-        return target["emails"][0] if n == 1 else f"{n} emails"
-    n = len(target.get("contact_ids", []))
-    return f"{n} selected contact{'s' if n != 1 else ''}"
 
 
 # -- Offers -------------------------------------------------------------------------------------------
@@ -211,34 +190,6 @@ class OfferDetailView(OfferPage):
 
     def get(self, request, site, pk):
         return self.render_offer(get_object_or_404(Offer, pk=pk))
-
-
-class OfferGrantView(OfferPage):
-    scope_map = {"POST": Scope.OFFERS_GRANT}
-
-    def post(self, request, site, pk):
-        offer = get_object_or_404(Offer, pk=pk)
-        require_in_scope(Contact.objects.all(), request.POST.getlist("contact_ids"))
-        form = GrantForm(request.POST, contacts=Contact.objects.all())
-        if form.is_valid():
-            target = form.target()
-            try:
-                job = start_grant_job(
-                    request.site,
-                    offer=offer,
-                    target=target,
-                    send_grant_email=form.cleaned_data["send_grant_email"],
-                    by=Granter(user=request.user),
-                )
-            except GrantError as error:
-                if error.field == "offer":  # archived: the page shows no grant form to carry the error
-                    messages.error(request, error.message)
-                else:
-                    add_domain_error(form, error)
-            else:
-                messages.success(request, f"Granting “{offer.title}” to {describe_target(job.target)}.")
-                return redirect("grant-job", site=site, pk=job.pk)
-        return self.render_offer(offer, grant_form=form, status=400)
 
 
 class OfferRevokeView(OfferPage):

@@ -15,7 +15,7 @@ from usage.models import UsageSnapshot
 from usage.selectors.overview import WINDOW_DAYS, site_overview
 from usage.selectors.plan import HISTORY_DAYS, current_usage, usage_history
 
-# The Contacts tab's filter for the contacts added in the last 30 days (contacts.segments).
+# The Contacts tab's filter for the contacts added in the last 30 days (audience.segments).
 ADDED_LAST_30_DAYS = {"all": [{"field": "added", "op": "after", "value": WINDOW_DAYS}]}
 
 

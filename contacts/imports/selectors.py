@@ -5,7 +5,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from contacts.exports import spreadsheet_safe
+from contacts.export_files import spreadsheet_safe
 from contacts.imports import reading
 from contacts.imports.merge import Tally
 from contacts.imports.rows import ContactRow, RowError, RowReader

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 
-from contacts import segments
+from contacts.counts import contacts_changed
 from contacts.errors import ContactError
 from contacts.imports import mapping, merge, reading
 from contacts.imports.errors import ContactImportError
@@ -212,7 +212,7 @@ def run_import(site: Site, *, contact_import: Import) -> Import:
                 imp.created_count, imp.updated_count = tally.total_created, tally.total_updated
                 imp.outcome = tally.figures()
                 imp.save()
-                segments.contacts_changed(site, at_once=True)
+                contacts_changed(site, at_once=True)
     except Exception as error:
         # A failure no row explains (the database went away…): the import says so rather than spin.
         imp.status, imp.finished_at = ImportStatus.FAILED, timezone.now()

@@ -5,7 +5,6 @@ after the other: the second sees the first's access (one access, one email), and
 decided from the accesses as they are.
 """
 
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -13,8 +12,8 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contacts import segments
 from contacts import services as contacts
+from contacts.counts import contacts_changed
 from contacts.models import ConsentSource, Contact, ContactOrigin
 from creatorhub import audit, events
 from creatorhub.models import AuditAction, Site
@@ -98,7 +97,7 @@ def grant_offer(
     )
     if not was_customer:
         Contact.objects.filter(pk=contact.pk).update(is_customer=True)
-        segments.contacts_changed(site)
+        contacts_changed(site)
     events.contact_did(
         site,
         contact=contact,
@@ -145,7 +144,7 @@ def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
     )
     still = Access.objects.filter(contact_id=access.contact_id, revoked_at=None).exists()
     Contact.objects.filter(pk=access.contact_id).update(is_customer=still)
-    segments.contacts_changed(site)
+    contacts_changed(site)
     return access
 
 
@@ -167,15 +166,6 @@ def revoke_offer(site: Site, *, offer: Offer, contacts_ids, by_user=None) -> int
             user=by_user,
         )
     return len(ended)
-
-
-def revoke_from_selection(site: Site, *, action, contacts) -> Counter:
-    """The Contacts tab's bulk "revoke offer" (registered with contacts.bulk): one batch of contacts."""
-    offer = Offer.objects.filter(pk=action.params["offer"]).first()
-    if offer is None:
-        return Counter({"The offer was deleted": len(contacts)})
-    ended = revoke_offer(site, offer=offer, contacts_ids=[c.pk for c in contacts], by_user=action.created_by)
-    return Counter({"changed": ended, "Did not hold the offer": len(contacts) - ended})
 
 
 @dataclass(frozen=True)
@@ -241,7 +231,7 @@ def record_purchase(
             site=site, contact=contact, offer=offer, source=AccessSource.PURCHASE, purchase=purchase
         )
         Contact.objects.filter(pk=contact.pk).update(is_customer=True)
-        segments.contacts_changed(site)
+        contacts_changed(site)
     send_automated(
         site,
         kind=EmailKind.PURCHASE_CONFIRMATION,

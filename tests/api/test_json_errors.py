@@ -63,7 +63,7 @@ def test_a_database_that_does_not_answer_is_a_503_with_retry_after(owner_client,
     error = (connection.Database.OperationalError if driver else OperationalError)(
         "server closed the connection"
     )
-    monkeypatch.setattr("contacts.api.ContactViewSet.list", raising(error))
+    monkeypatch.setattr("audience.api.ContactViewSet.list", raising(error))
     monkeypatch.setattr("offers.member_views.LoginView.get", raising(error))
 
     response = owner_client.get(f"/api/v1/sites/{site.slug}/contacts/")

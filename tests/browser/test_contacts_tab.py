@@ -10,6 +10,7 @@ import pytest
 from django_scopes import scope
 from playwright.sync_api import expect
 
+from audience.services import saved_segments
 from contacts import services
 from contacts.models import ConsentSource, Segment
 from contacts.services import Consent
@@ -179,7 +180,7 @@ def test_the_filter_builder_works_with_the_keyboard_alone(page, live_server, sit
 def test_the_tabs_pages_are_accessible_and_fit_a_phone(page, phone_page, live_server, site, owner, world):
     with scope(site=site):
         vip = services.tags_named(site, ["VIP"])[0]
-        saved = services.create_segment(
+        saved = saved_segments.create_segment(
             site, name="VIP", filters={"all": [{"field": "tag", "op": "has", "value": vip.pk}]}
         )
     maya = world["maya"].pk

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from activity.models import ActivityKind
 from activity.services import NewEvent, record_events
+from audience.services import saved_segments
 from contacts import services
 from contacts.models import ConsentSource, Contact, UnsubscribeReason
 from contacts.services import Consent
@@ -94,7 +95,7 @@ def saved_segment(site, studio):
     """The segment of task 2, saved as the creator saved it."""
     with scope(site=site):
         yoga = services.tags_named(site, ["Yoga"])[0]
-        return services.create_segment(
+        return saved_segments.create_segment(
             site,
             name=SEGMENT,
             filters={

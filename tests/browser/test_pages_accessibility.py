@@ -22,6 +22,7 @@ from django.urls import reverse
 from django_scopes import scope
 from playwright.sync_api import expect
 
+from audience.services.grant_jobs import start_grant_job
 from contacts import services as contacts
 from contacts import tokens
 from contacts.models import ConsentSource, Contact, UnsubscribeReason
@@ -33,7 +34,6 @@ from creatorhub.tokens import password_reset_url
 from emails.models import EmailKind, EmailStatus, OutboundEmail
 from offers.services import catalog, members
 from offers.services.access import Granter
-from offers.services.grant_jobs import start_grant_job
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,

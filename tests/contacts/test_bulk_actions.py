@@ -6,7 +6,8 @@ contacts are never touched."""
 import pytest
 from django_scopes import scope
 
-from contacts import bulk, services
+from audience.services import bulk_actions, saved_segments
+from contacts import services
 from contacts.errors import BulkActionError
 from contacts.models import BulkAction, ConsentEvent, Contact, ContactTag
 from emails.models import OutboundEmail
@@ -28,7 +29,7 @@ def act(in_site, admin, django_capture_on_commit_callbacks):
 
     def start(kind, selection, **params):
         with django_capture_on_commit_callbacks(execute=True):
-            action = bulk.start_bulk_action(
+            action = bulk_actions.start_bulk_action(
                 in_site, kind=kind, selection=selection, params=params, by_user=admin
             )
         return BulkAction.objects.get(pk=action.pk)
@@ -244,7 +245,7 @@ def test_all_matching_a_saved_segment_with_filters_and_a_search(in_site, act):
     }
     for email, (is_customer, tags) in people.items():
         services.add_tags(in_site, contact=contact(in_site, email, is_customer=is_customer), names=tags)
-    paying = services.create_segment(
+    paying = saved_segments.create_segment(
         in_site, name="Paying", filters={"all": [{"field": "customer", "op": "is", "value": True}]}
     )
     vip = in_site.tags.get(name="VIP")
@@ -264,10 +265,10 @@ def test_all_matching_a_saved_segment_with_filters_and_a_search(in_site, act):
 def test_the_contacts_are_those_matching_when_the_action_runs(
     in_site, act, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(bulk, "RUN_NOW_UP_TO", 0)
+    monkeypatch.setattr(bulk_actions, "RUN_NOW_UP_TO", 0)
     contact(in_site, "ana@example.com", subscription_status="subscribed")
     with django_capture_on_commit_callbacks() as callbacks:
-        action = bulk.start_bulk_action(
+        action = bulk_actions.start_bulk_action(
             in_site, kind="add_tag", selection={"segment": "subscribed"}, params={"tag": "News"}
         )
     contact(in_site, "ben@example.com", subscription_status="subscribed")  # before the worker gets to it
@@ -325,7 +326,7 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_recorded(
     selection = ids(me) if selection == "me" else selection
     params = {key: their_offer.pk if value == "theirs" else value for key, value in params.items()}
     with pytest.raises(BulkActionError) as error:
-        bulk.start_bulk_action(in_site, kind=kind, selection=selection, params=params)
+        bulk_actions.start_bulk_action(in_site, kind=kind, selection=selection, params=params)
     assert error.value.field == field
     assert error.value.message
     assert not BulkAction.objects.exists()
@@ -334,9 +335,9 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_recorded(
 
 def test_another_sites_saved_segment_cannot_be_selected(in_site, other_site):
     with scope(site=other_site):
-        theirs = services.create_segment(other_site, name="Theirs", filters={"all": []})
+        theirs = saved_segments.create_segment(other_site, name="Theirs", filters={"all": []})
     with pytest.raises(BulkActionError) as error:
-        bulk.start_bulk_action(in_site, kind="delete", selection={"segment": str(theirs.pk)})
+        bulk_actions.start_bulk_action(in_site, kind="delete", selection={"segment": str(theirs.pk)})
     assert (error.value.field, error.value.message) == ("segment", f"No segment '{theirs.pk}' on this site.")
 
 
@@ -346,7 +347,9 @@ def test_another_sites_saved_segment_cannot_be_selected(in_site, other_site):
 def test_a_small_selection_is_worked_at_once(in_site, django_capture_on_commit_callbacks):
     ana = contact(in_site, "ana@example.com")
     with django_capture_on_commit_callbacks():  # nothing waits for the commit
-        action = bulk.start_bulk_action(in_site, kind="add_tag", selection=ids(ana), params={"tag": "VIP"})
+        action = bulk_actions.start_bulk_action(
+            in_site, kind="add_tag", selection=ids(ana), params={"tag": "VIP"}
+        )
     assert (action.status, action.changed) == ("done", 1)
     assert tagged("VIP") == ["ana@example.com"]
 
@@ -354,11 +357,11 @@ def test_a_small_selection_is_worked_at_once(in_site, django_capture_on_commit_c
 def test_a_large_selection_is_queued_and_a_worker_runs_it_in_batches_after_commit(
     in_site, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(bulk, "RUN_NOW_UP_TO", 2)
-    monkeypatch.setattr(bulk, "BATCH", 2)
+    monkeypatch.setattr(bulk_actions, "RUN_NOW_UP_TO", 2)
+    monkeypatch.setattr(bulk_actions, "BATCH", 2)
     people = [contact(in_site, f"p{n}@example.com") for n in range(5)]
     with django_capture_on_commit_callbacks() as callbacks:
-        action = bulk.start_bulk_action(
+        action = bulk_actions.start_bulk_action(
             in_site, kind="add_tag", selection={"segment": "all"}, params={"tag": "VIP"}
         )
     assert (action.status, action.total) == ("queued", 5)
@@ -377,7 +380,7 @@ def test_running_a_finished_action_again_does_not_redo_its_work(in_site, act):
     action = act("subscribe", {"segment": "all"}, consent="Signed the paper list")
     contact(in_site, "late@example.com")  # matches the segment now, but the action is done
 
-    again = bulk.run_bulk_action(in_site, action=action)
+    again = bulk_actions.run_bulk_action(in_site, action=action)
 
     assert outcome(again) == outcome(action) == ("done", 2, 2, 2, 0, {})
     assert ConsentEvent.objects.count() == 2
@@ -387,10 +390,10 @@ def test_running_a_finished_action_again_does_not_redo_its_work(in_site, act):
 def test_a_run_after_a_crash_resumes_after_the_last_contact_worked(
     in_site, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(bulk, "RUN_NOW_UP_TO", 0)
+    monkeypatch.setattr(bulk_actions, "RUN_NOW_UP_TO", 0)
     people = [contact(in_site, f"p{n}@example.com") for n in range(4)]
     with django_capture_on_commit_callbacks():
-        action = bulk.start_bulk_action(
+        action = bulk_actions.start_bulk_action(
             in_site, kind="add_tag", selection={"segment": "all"}, params={"tag": "VIP"}
         )
     # A worker ran the first batch (p0, p1) and died before the next one.
@@ -398,7 +401,7 @@ def test_a_run_after_a_crash_resumes_after_the_last_contact_worked(
         status="running", done=2, changed=2, last_contact_id=people[1].pk
     )
 
-    action = bulk.run_bulk_action(in_site, action=action)
+    action = bulk_actions.run_bulk_action(in_site, action=action)
 
     assert outcome(action) == ("done", 4, 4, 4, 0, {})
     assert tagged("VIP") == ["p2@example.com", "p3@example.com"]  # p0 and p1 were not worked again
@@ -407,10 +410,10 @@ def test_a_run_after_a_crash_resumes_after_the_last_contact_worked(
 def test_a_failure_stops_the_action_says_why_and_keeps_the_batches_done(
     in_site, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(bulk, "RUN_NOW_UP_TO", 0)
-    monkeypatch.setattr(bulk, "BATCH", 2)
+    monkeypatch.setattr(bulk_actions, "RUN_NOW_UP_TO", 0)
+    monkeypatch.setattr(bulk_actions, "BATCH", 2)
     people = [contact(in_site, f"p{n}@example.com") for n in range(4)]
-    add_tag = bulk._handlers["add_tag"]
+    add_tag = bulk_actions.HANDLERS["add_tag"]
 
     def fails_on_the_second_batch(site, *, action, contacts):
         outcomes = add_tag(site, action=action, contacts=contacts)
@@ -418,13 +421,13 @@ def test_a_failure_stops_the_action_says_why_and_keeps_the_batches_done(
             raise RuntimeError("disk full")
         return outcomes
 
-    monkeypatch.setitem(bulk._handlers, "add_tag", fails_on_the_second_batch)
+    monkeypatch.setitem(bulk_actions.HANDLERS, "add_tag", fails_on_the_second_batch)
     with django_capture_on_commit_callbacks():
-        action = bulk.start_bulk_action(
+        action = bulk_actions.start_bulk_action(
             in_site, kind="add_tag", selection=ids(*people), params={"tag": "VIP"}
         )
     with pytest.raises(RuntimeError):
-        bulk.run_bulk_action(in_site, action=action)
+        bulk_actions.run_bulk_action(in_site, action=action)
 
     action.refresh_from_db()
     assert outcome(action) == ("failed", 4, 2, 2, 0, {})

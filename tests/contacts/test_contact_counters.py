@@ -12,7 +12,9 @@ from django.db.models import Count, Sum
 from django.test import override_settings
 from django_scopes import scope, scopes_disabled
 
-from contacts import bulk, segments, services
+from audience import segments
+from audience.services import bulk_actions
+from contacts import services
 from contacts.models import ConsentSource, Contact, ContactCount, SubscriptionStatus
 from offers.services import access, catalog
 from tests.contacts.importing import run_text
@@ -68,7 +70,9 @@ def test_the_counters_follow_every_door(client, as_user, site, other_site, admin
 
     # A bulk action: unsubscribe everyone subscribed.
     with scope(site=site):
-        bulk.start_bulk_action(site, kind="unsubscribe", selection={"segment": "subscribed"}, by_user=admin)
+        bulk_actions.start_bulk_action(
+            site, kind="unsubscribe", selection={"segment": "subscribed"}, by_user=admin
+        )
     assert_counters_exact()
 
     # A provider's webhook: a hard bounce of the reader (subscribed again first, by the team).

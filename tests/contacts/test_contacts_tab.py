@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
+from audience.services import saved_segments
 from contacts import services
 from contacts.models import (
     BulkAction,
@@ -156,7 +157,7 @@ def test_names_emails_and_tags_are_shown_as_text_never_as_markup(owner_client, s
 
 def test_the_default_and_saved_segments_are_tabs_with_their_counts(owner_client, site, world):
     with scope(site=site):
-        services.create_segment(
+        saved_segments.create_segment(
             site, name="VIP", filters={"all": [{"field": "tag", "op": "has", "value": world["vip"].pk}]}
         )
     response = get(owner_client, site)
@@ -543,7 +544,7 @@ def test_a_search_is_saved_as_a_filter_of_the_segment(owner_client, site, world)
 )
 def test_a_segment_name_that_is_taken_or_empty_is_a_form_error(owner_client, site, world, name, message):
     with scope(site=site):
-        services.create_segment(site, name="VIP", filters={"all": []})
+        saved_segments.create_segment(site, name="VIP", filters={"all": []})
     response = owner_client.post(
         f"/app/{site.slug}/contacts/segments/new/",
         {"name": name, "filters": filters({"field": "customer", "op": "is", "value": True})},
@@ -556,7 +557,7 @@ def test_a_segment_name_that_is_taken_or_empty_is_a_form_error(owner_client, sit
 
 def test_a_saved_segment_is_renamed_and_refiltered_on_its_page(owner_client, site, world):
     with scope(site=site):
-        saved = services.create_segment(
+        saved = saved_segments.create_segment(
             site, name="VIP", filters={"all": [{"field": "tag", "op": "has", "value": world["vip"].pk}]}
         )
     url = f"/app/{site.slug}/contacts/segments/{saved.pk}/"
@@ -585,7 +586,7 @@ def test_a_saved_segment_is_renamed_and_refiltered_on_its_page(owner_client, sit
 
 def test_without_javascript_the_segment_page_adds_a_filter_without_saving(owner_client, site, world):
     with scope(site=site):
-        saved = services.create_segment(site, name="Everyone", filters={"all": []})
+        saved = saved_segments.create_segment(site, name="Everyone", filters={"all": []})
     url = f"/app/{site.slug}/contacts/segments/{saved.pk}/"
     response = owner_client.post(url, {"name": "Everyone", "builder": "add", "new_field": "form"})
     assert response.status_code == 200
@@ -600,7 +601,7 @@ def test_without_javascript_the_segment_page_adds_a_filter_without_saving(owner_
 
 def test_a_saved_segment_is_deleted_and_no_contact_changes(owner_client, site, world):
     with scope(site=site):
-        saved = services.create_segment(site, name="Everyone", filters={"all": []})
+        saved = saved_segments.create_segment(site, name="Everyone", filters={"all": []})
     response = owner_client.post(f"/app/{site.slug}/contacts/segments/{saved.pk}/delete/")
     assert response.status_code == 302
     with scope(site=site):
@@ -913,7 +914,7 @@ def test_the_assistant_tags_but_sees_and_may_do_nothing_more(client, site, assis
 
 def test_another_sites_user_gets_a_404_on_every_page_of_the_tab(client, site, other_owner, world):
     with scope(site=site):
-        saved = services.create_segment(site, name="Everyone", filters={"all": []})
+        saved = saved_segments.create_segment(site, name="Everyone", filters={"all": []})
         action = BulkAction.objects.create(
             site=site, kind="add_tag", selection={"contact_ids": [1]}, description="1 selected contact"
         )
@@ -938,7 +939,7 @@ def test_another_sites_user_gets_a_404_on_every_page_of_the_tab(client, site, ot
 
 def test_another_sites_segment_is_a_404(owner_client, site, other_site, world):
     with scope(site=other_site):
-        theirs = services.create_segment(other_site, name="Theirs", filters={"all": []})
+        theirs = saved_segments.create_segment(other_site, name="Theirs", filters={"all": []})
     base = f"/app/{site.slug}/contacts/"
     assert get(owner_client, site, segment=theirs.pk).status_code == 404
     assert owner_client.get(base + "count/", {"builder_for": "tab", "segment": theirs.pk}).status_code == 404

@@ -113,7 +113,7 @@ def test_deleting_a_contact_deletes_the_export_files_that_may_hold_them(
 def test_deleting_a_contact_leaves_another_sites_export_files_alone(
     client, admin, site, other_site, django_capture_on_commit_callbacks
 ):
-    from contacts import exports
+    from audience.services import exports
 
     ContactFactory(site=other_site, email="ana@example.net")
     with scope(site=other_site):

@@ -20,7 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from activity.services import record_one
-from contacts import segments, services
+from audience import segments
+from contacts import services
 from contacts.errors import SegmentError
 from contacts.models import ConsentSource, Contact, SubscriptionStatus, UnsubscribeReason
 from creatorhub.errors import DomainError

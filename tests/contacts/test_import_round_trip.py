@@ -4,7 +4,7 @@ same status, unsubscribe reason, tags and custom fields, at a few thousand rows 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scope
 
-from contacts import exports
+from audience.services import exports
 from contacts.imports import services
 from contacts.imports.merge import OUTCOMES
 from contacts.models import Contact, ContactTag, SubscriptionStatus, Tag

@@ -34,7 +34,7 @@ def test_an_export_started_with_the_broker_down_fails_saying_so(
     as_user, admin, site, started, broker_down, caplog
 ):
     ContactFactory(site=site)
-    with broker_down("contacts.tasks.run_export_task"):
+    with broker_down("audience.tasks.run_export_task"):
         response = started("exports/", {"segment": "all"}, format="json")
     assert response.status_code == 202
     shown = as_user(admin).get(response["Location"]).json()
@@ -48,7 +48,7 @@ def test_a_bulk_action_started_with_the_broker_down_fails_and_changes_nothing(
     as_user, admin, site, started, broker_down
 ):
     ContactFactory.create_batch(101, site=site, subscription_status=SubscriptionStatus.SUBSCRIBED)
-    with broker_down("contacts.tasks.run_bulk_action_task"):
+    with broker_down("audience.tasks.run_bulk_action_task"):
         response = started("bulk-actions/", {"kind": "unsubscribe", "segment": "subscribed"}, format="json")
     assert response.status_code == 202
     assert as_user(admin).get(response["Location"]).json()["status"] == "failed"

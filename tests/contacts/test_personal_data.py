@@ -10,13 +10,13 @@ from django_scopes import scope, scopes_disabled
 
 from activity.models import ActivityEvent, ActivityKind
 from activity.services import NewEvent, record_events
+from audience.services.grant_jobs import run_grant_job, start_grant_job
 from contacts import services
 from contacts.models import ConsentEvent, ConsentSource, Contact, ContactTag, DeliveryEvent
 from emails.models import EmailStatus, OutboundEmail
 from offers.models import Access, GrantJob, Purchase
 from offers.services.access import record_purchase
 from offers.services.catalog import create_offer
-from offers.services.grant_jobs import run_grant_job, start_grant_job
 from tests.factories import ContactFactory
 from usage.selectors.active_customers import active_customers_on
 

@@ -10,7 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
-from contacts import bulk, segments, services
+from audience import segments
+from audience.services import bulk_actions, saved_segments
+from contacts import services
+from contacts.counts import contacts_changed
 from contacts.models import ConsentSource, SubscriptionStatus
 from creatorhub import audit
 from creatorhub.services import create_api_key
@@ -45,7 +48,7 @@ def count(site, filters, search=""):
 def changed(site, capture):
     """What the dashboard does after changing contacts: forget the counts once the change commits."""
     with scope(site=site), capture(execute=True):
-        segments.contacts_changed(site, at_once=True)
+        contacts_changed(site, at_once=True)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +143,7 @@ def test_contacts_changed_takes_effect_once_the_change_commits(
     assert count(site, ADDED) == 5
     with scope(site=site), django_capture_on_commit_callbacks() as callbacks:
         ContactFactory(site=site)
-        segments.contacts_changed(site, at_once=True)
+        contacts_changed(site, at_once=True)
         assert segments.count(site, filters=ADDED) == 5  # not committed yet
     for callback in callbacks:
         callback()
@@ -152,7 +155,7 @@ def test_a_change_rolled_back_keeps_the_cached_count(site, people, django_captur
     with scope(site=site), django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
-                segments.contacts_changed(site, at_once=True)
+                contacts_changed(site, at_once=True)
                 raise RuntimeError("the change failed")
         except RuntimeError:
             pass
@@ -184,7 +187,7 @@ def test_saved_segment_counts_are_cached_and_refreshed_like_the_default_ones(
     site, people, django_capture_on_commit_callbacks
 ):
     with scope(site=site):
-        saved = services.create_segment(
+        saved = saved_segments.create_segment(
             site, name="Anas", filters={"all": [{"field": "search", "op": "contains", "value": "ana"}]}
         )
         filters = segments.resolve(str(saved.pk)).filters
@@ -201,7 +204,7 @@ def test_a_bulk_action_makes_the_next_count_fresh(site, people, django_capture_o
     tagged = {"all": [{"field": "tag", "op": "has", "value": vip.pk}]}
     assert count(site, tagged) == 0
     with scope(site=site), django_capture_on_commit_callbacks(execute=True):
-        bulk.start_bulk_action(
+        bulk_actions.start_bulk_action(
             site, kind="add_tag", selection={"segment": "subscribed"}, params={"tag": "VIP"}
         )
     assert count(site, tagged) == 3

@@ -26,7 +26,8 @@ import pytest
 from django_scopes import scope, scopes_disabled
 
 from activity.services import NewEvent, record_events
-from contacts import segments, services
+from audience import segments
+from contacts import services
 from contacts.models import FormSubmission, Tag
 from offers.services.access import grant_offer, revoke_access
 from offers.services.catalog import create_offer

@@ -5,7 +5,9 @@ the site in scope only."""
 import pytest
 from django_scopes import scope
 
-from contacts import segments, services
+from audience import segments
+from audience.services import saved_segments
+from contacts import services
 from contacts.errors import SegmentError
 from offers.services.catalog import create_offer
 from tests.factories import FormFactory
@@ -174,7 +176,7 @@ def test_clean_keeps_ids_as_numbers_days_as_iso_text_and_search_trimmed(site, id
 
 def test_saving_a_segment_with_another_sites_tag_is_refused(site, ids):
     with scope(site=site), pytest.raises(SegmentError, match=r"Filter 1: no tag with id \d+ on this site\."):
-        services.create_segment(
+        saved_segments.create_segment(
             site, name="Their VIPs", filters={"all": [fill(f("tag", "has", "theirs:tag"), ids)]}
         )
 
@@ -194,7 +196,7 @@ def test_resolve_gives_the_default_segments_by_key(site, key, name):
 def test_resolve_gives_a_saved_segment_by_its_id(site):
     filters = {"all": [f("customer", "is", True)]}
     with scope(site=site):
-        saved = services.create_segment(site, name="Paying", filters=filters)
+        saved = saved_segments.create_segment(site, name="Paying", filters=filters)
         found = segments.resolve(str(saved.pk))
         assert segments.resolve(saved.pk) == found
     assert (found.key, found.name, found.filters, found.saved) == (str(saved.pk), "Paying", filters, saved)
@@ -209,7 +211,7 @@ def test_resolve_refuses_an_unknown_key(site, key):
 
 def test_resolve_refuses_another_sites_segment_id(site, other_site):
     with scope(site=other_site):
-        theirs = services.create_segment(other_site, name="Paying", filters={"all": []})
+        theirs = saved_segments.create_segment(other_site, name="Paying", filters={"all": []})
     with scope(site=site), pytest.raises(SegmentError) as error:
         segments.resolve(str(theirs.pk))
     assert error.value.message == f"No segment '{theirs.pk}' on this site."

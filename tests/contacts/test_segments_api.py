@@ -6,6 +6,7 @@ import json
 import pytest
 from django_scopes import scope
 
+from audience.services import saved_segments
 from contacts import services
 from contacts.models import Contact, Segment, SubscriptionStatus, Tag
 from tests.factories import ContactFactory
@@ -53,7 +54,7 @@ def test_a_saved_segment_is_created_listed_and_counted(admin_client, site, peopl
 
 def test_a_segments_contacts_are_listed_through_the_contacts_endpoint(admin_client, site, people):
     with scope(site=site):
-        saved = services.create_segment(site, name="Newsletter", filters=SUBSCRIBED)
+        saved = saved_segments.create_segment(site, name="Newsletter", filters=SUBSCRIBED)
     response = admin_client.get(f"/api/v1/sites/{site.slug}/contacts/?segment={saved.pk}")
     assert [c["email"] for c in response.json()["results"]] == ["sub@example.net"]
     customers = admin_client.get(f"/api/v1/sites/{site.slug}/contacts/?segment=customers").json()
@@ -108,7 +109,7 @@ def test_preview_counts_filters_before_saving(admin_client, site, people):
 
 def test_a_saved_segment_is_renamed_refiltered_and_deleted(admin_client, site, people):
     with scope(site=site):
-        saved = services.create_segment(site, name="Newsletter", filters=SUBSCRIBED)
+        saved = saved_segments.create_segment(site, name="Newsletter", filters=SUBSCRIBED)
     customers = {"all": [{"field": "customer", "op": "is", "value": True}]}
     response = admin_client.patch(
         url(site, f"{saved.pk}/"), {"name": "Buyers", "filters": customers}, format="json"
@@ -138,7 +139,7 @@ def test_a_saved_segment_whose_tag_is_gone_matches_nobody_as_on_the_tab(admin_cl
     with scope(site=site):
         tag = services.tags_named(site, ["webinar"])[0]
         services.add_tags(site, contact=Contact.objects.get(email="sub@example.net"), names=["webinar"])
-        saved = services.create_segment(
+        saved = saved_segments.create_segment(
             site, name="Webinar", filters={"all": [{"field": "tag", "op": "has", "value": tag.pk}]}
         )
     listed = admin_client.get(f"/api/v1/sites/{site.slug}/contacts/?segment={saved.pk}")
@@ -154,7 +155,7 @@ def test_a_saved_segment_whose_tag_is_gone_matches_nobody_as_on_the_tab(admin_cl
 
 def test_another_sites_segment_is_a_404_and_its_tags_are_refused(as_user, admin, site, other_site):
     with scope(site=other_site):
-        theirs = services.create_segment(other_site, name="Theirs", filters=SUBSCRIBED)
+        theirs = saved_segments.create_segment(other_site, name="Theirs", filters=SUBSCRIBED)
         their_tag = services.tags_named(other_site, ["secret"])[0]
     client = as_user(admin)
     assert client.get(url(site, f"{theirs.pk}/")).status_code == 404

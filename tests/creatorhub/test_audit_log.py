@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from contacts import bulk
+from audience.services import bulk_actions
 from contacts import services as contact_services
 from contacts.models import ConsentSource
 from creatorhub import audit, services
@@ -170,7 +170,7 @@ def test_a_bulk_delete_is_one_entry_not_one_per_contact(
     site, admin, contacts, django_capture_on_commit_callbacks
 ):
     with scope(site=site), django_capture_on_commit_callbacks(execute=True):
-        bulk.start_bulk_action(site, kind="delete", selection={"segment": "all"}, by_user=admin)
+        bulk_actions.start_bulk_action(site, kind="delete", selection={"segment": "all"}, by_user=admin)
     (entry,) = entries(site)
     assert entry.action == AuditAction.BULK_ACTION_STARTED
     assert (entry.actor_user, entry.changes["kind"], entry.changes["count"]) == (admin, "delete", 3)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.test import TestCase, override_settings
 from django_scopes import scope, scopes_disabled
 
-from contacts import segments
+from audience import segments
 from contacts.models import ConsentEvent, Contact, Form, Segment
 from creatorhub.models import Membership, Site, User
 from emails.models import OutboundEmail

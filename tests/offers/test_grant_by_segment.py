@@ -9,6 +9,7 @@ import pytest
 from django_scopes import scope
 from kombu.exceptions import OperationalError
 
+from audience.services import saved_segments
 from contacts import services
 from creatorhub.tasks import NOT_STARTED
 from emails.models import OutboundEmail
@@ -50,7 +51,7 @@ def vip(in_site, people):
 
 @pytest.fixture
 def vips(in_site, vip):
-    return services.create_segment(in_site, name="VIPs", filters={"all": [tag_has(vip)]})
+    return saved_segments.create_segment(in_site, name="VIPs", filters={"all": [tag_has(vip)]})
 
 
 def tag_has(tag) -> dict:
@@ -174,7 +175,7 @@ def test_another_sites_contacts_are_never_granted(post, offer, other_site, peopl
 
 def test_another_sites_segment_is_a_field_error(client, site, offer, other_site):
     with scope(site=other_site):
-        theirs = services.create_segment(other_site, name="Everyone", filters={"all": []})
+        theirs = saved_segments.create_segment(other_site, name="Everyone", filters={"all": []})
     response = client.post(grants_url(site, offer), {"segment": theirs.pk}, format="json")
     assert response.status_code == 400
     assert response.json()["fields"] == {"segment": [f"No segment '{theirs.pk}' on this site."]}
@@ -207,7 +208,7 @@ def test_another_sites_tag_in_the_filters_is_a_400(client, site, offer, other_si
 
 
 def test_a_grant_job_started_with_the_broker_down_fails_saying_so_and_grants_nothing(post, vips, offer):
-    down = mock.patch("offers.tasks.run_grant_job_task.delay", side_effect=OperationalError("refused"))
+    down = mock.patch("audience.tasks.run_grant_job_task.delay", side_effect=OperationalError("refused"))
     with down:
         response, job = post({"segment": vips.pk})
     assert response.status_code == 202

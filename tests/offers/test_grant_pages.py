@@ -11,13 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
+from audience.services.grant_jobs import run_grant_job, start_grant_job
 from contacts import services as contacts
 from contacts.models import ConsentSource, Contact
 from emails.models import OutboundEmail
 from offers import views
 from offers.models import Access, GrantJob, JobStatus
 from offers.services import access, catalog
-from offers.services.grant_jobs import run_grant_job, start_grant_job
 from tests.factories import ContactFactory
 
 

@@ -206,8 +206,8 @@ def test_deleting_a_customer_deletes_their_accesses(in_site, offer, commit):
 
 
 def test_a_grant_job_that_stops_unexpectedly_says_so_instead_of_running_forever(in_site, offer, monkeypatch):
+    from audience.services import grant_jobs
     from offers.models import JobStatus
-    from offers.services import grant_jobs
 
     ContactFactory(site=in_site)
     job = grant_jobs.start_grant_job(in_site, offer=offer, target={"segment": "all"}, queue=False)

@@ -50,6 +50,14 @@ def active_customer_condition(start: datetime, end: datetime) -> Q:
     return Q(last_activity_at__gt=start - LAST_ACTIVITY_STEP) & _customers_at(end) & Q(Exists(in_window))
 
 
+def active_customers_today(site: Site) -> Q:
+    """Today's active customers of the site, in its time zone, as a condition on each contact (EXISTS on
+    its accesses and events): the segment filter "active customer" and the contacts API's flag
+    `is_active_customer`. (Written `pk IN (the site's active customers)`, a page of the contacts who are
+    not would read every active customer of the site.)"""
+    return active_customer_condition(*window_of(site, site.today()))
+
+
 def active_customers(site: Site, day: date) -> QuerySet[Contact]:
     """The site's active customers on `day`, exactly."""
     return Contact.objects.filter(site=site).filter(active_customer_condition(*window_of(site, day)))

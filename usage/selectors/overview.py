@@ -3,7 +3,7 @@ jobs running now, and the plan. One function per group of figures; `site_overvie
 viewer's role may read. Call inside the site's scope.
 
 Every figure is read from an index and touches few rows, whatever the number of contacts: the contacts,
-subscribers and customers from the exact counters (contacts.segments.counts), the new contacts and the
+subscribers and customers from the exact counters (contacts.counts.contact_totals), the new contacts and the
 active customers from the nightly usage snapshots, the sales and the emails from indexes on their
 `created_at`. Nothing counts the contacts table.
 """
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 
-from contacts import segments
+from contacts.counts import contact_totals
 from contacts.models import BulkAction, Import, ImportStatus, JobStatus
 from creatorhub.models import Membership, Site
 from creatorhub.roles import Scope
@@ -154,9 +154,8 @@ def site_overview(site: Site, *, scopes: Collection[str]) -> Overview:
 
 def contact_counts(site: Site) -> tuple[int, int, int]:
     """Contacts, subscribers and customers: the default segments' exact counters, in one query."""
-    wanted = [(segments.DEFAULT_SEGMENTS[key].filters, "") for key in ("all", "subscribed", "customers")]
-    contacts, subscribers, customers = segments.counts(site, wanted)
-    return contacts, subscribers, customers
+    totals = contact_totals(site)
+    return totals["contacts"], totals["subscribers"], totals["customers"]
 
 
 def audience(

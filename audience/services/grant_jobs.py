@@ -5,8 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from activity.services import NewEvent, record_events
-from contacts import bulk, segments
+from audience.services import bulk_actions
 from contacts import services as contacts
+from contacts.counts import contacts_changed
 from contacts.models import Contact, ContactOrigin
 from creatorhub import audit
 from creatorhub.errors import DomainError
@@ -24,7 +25,7 @@ LISTED = 1000  # skipped and failed targets kept with their reason, at most
 BATCH = 500
 
 
-SELECTION = {"segment", "filters", "search"}  # all the contacts a segment matches (contacts.bulk)
+SELECTION = {"segment", "filters", "search"}  # all the contacts a segment matches (bulk_actions)
 
 
 def _clean_target(site: Site, target: dict) -> tuple[dict, int | None]:
@@ -34,7 +35,7 @@ def _clean_target(site: Site, target: dict) -> tuple[dict, int | None]:
     given = {key: value for key, value in target.items() if value not in (None, [], "", {})}
     if given and set(given) <= SELECTION:
         try:
-            selection, words = bulk.clean_selection(site, given)
+            selection, words = bulk_actions.clean_selection(site, given)
         except DomainError as error:
             field = error.field if error.field in SELECTION else "segment"  # "filters" when they are wrong
             raise GrantError(error.message, field=field) from None
@@ -68,7 +69,7 @@ def start_grant_job(
     queue: bool = True,
 ) -> GrantJob:
     """Creates the job; with `queue`, a worker runs it after commit (else the caller runs it now)."""
-    from offers.tasks import run_grant_job_task  # the task module imports this one
+    from audience.tasks import run_grant_job_task  # the task module imports this one
 
     if offer.site_id != site.pk:
         raise GrantError("That offer belongs to another site.")
@@ -78,7 +79,7 @@ def start_grant_job(
         )
     target, size = _clean_target(site, target)
     if size is None:
-        size = bulk.selected(site, target).count()
+        size = bulk_actions.selected(site, target).count()
     job = GrantJob.objects.create(
         site=site,
         offer=offer,
@@ -154,7 +155,7 @@ def run_grant_job(site: Site, *, job: GrantJob) -> GrantJob:
         raise
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.save()
-    segments.contacts_changed(site, at_once=True)  # its grants, made by a worker, did not
+    contacts_changed(site, at_once=True)  # its grants, made by a worker, did not
     return job
 
 
@@ -287,7 +288,7 @@ def _targets(site: Site, job: GrantJob):
                 yield email, contact
     else:
         last = 0
-        matching = bulk.selected(site, target)
+        matching = bulk_actions.selected(site, target)
         while True:
             batch = list(matching.filter(pk__gt=last).order_by("pk")[:BATCH])
             if not batch:

@@ -17,27 +17,25 @@ filter or an OR group `{"any": [filter, …]}`. A filter is `{"field", "op", "va
 
 Days are calendar days in the site's time zone: `before` a day is earlier than its first moment,
 `after` a day is later than its last. The same compiled query serves the Contacts tab, the API, bulk
-actions, grants and exports. This is the one place where the contacts room reads the tables of the
-rooms above (offers' accesses through a subquery; the active-customer rule through
-creatorhub.explanations).
+actions, grants and exports. It reads the rooms below it directly: contacts' tables, offers' accesses
+and usage's active-customer rule.
 """
 
 import hashlib
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
+from contacts.counts import count_generation
 from contacts.errors import SegmentError
 from contacts.models import (
+    DEFAULT_SEGMENTS,
     Contact,
     ContactCount,
     ContactTag,
@@ -48,9 +46,9 @@ from contacts.models import (
     Tag,
     UnsubscribeReason,
 )
-from creatorhub import audit
-from creatorhub.explanations import condition_of
-from creatorhub.models import ActorKind, Site
+from creatorhub.models import Site
+from offers.models import Access, Offer
+from usage.selectors.active_customers import active_customers_today
 
 MAX_ITEMS = 20
 MAX_SEARCH = 200
@@ -66,27 +64,6 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "added": ("Added", {"before": "before", "after": "after"}),
     "last_activity": ("Last activity", {"before": "before", "after": "after", "never": "never"}),
     "search": ("Name or email", {"contains": "contains"}),
-}
-
-
-@dataclass(frozen=True)
-class DefaultSegment:
-    key: str
-    name: str
-    filters: dict
-
-
-DEFAULT_SEGMENTS = {
-    segment.key: segment
-    for segment in (
-        DefaultSegment("all", "All", {"all": []}),
-        DefaultSegment("customers", "Customers", {"all": [{"field": "customer", "op": "is", "value": True}]}),
-        DefaultSegment(
-            "subscribed",
-            "Subscribed",
-            {"all": [{"field": "status", "op": "is", "value": SubscriptionStatus.SUBSCRIBED}]},
-        ),
-    )
 }
 
 
@@ -182,8 +159,6 @@ def _clean_filter(site: Site, item, where: str) -> dict:
     elif field in ("customer", "active_customer"):
         if not isinstance(value, bool):
             refuse("the value is true or false.")
-        if field == "active_customer" and condition_of("active_customer") is None:
-            refuse("active customers are not counted on this installation.")
         cleaned["value"] = value
     elif field in ("offer", "tag", "form"):
         cleaned["value"] = _own_id(site, field, value, refuse)
@@ -198,7 +173,7 @@ def _clean_filter(site: Site, item, where: str) -> dict:
 
 
 def _own_id(site: Site, field: str, value, refuse) -> int:
-    model = {"offer": apps.get_model("offers", "Offer"), "tag": Tag, "form": Form}[field]
+    model = {"offer": Offer, "tag": Tag, "form": Form}[field]
     if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"[0-9]+", str(value)):
         refuse(f"give the {field}'s id.")
     if not model.objects.filter(site=site, pk=int(value)).exists():
@@ -250,13 +225,12 @@ def _compile(site: Site, f: dict) -> Q:
     elif field == "customer":
         q = Q(is_customer=value)
     elif field == "active_customer":
-        q = condition_of("active_customer")(site)
+        q = active_customers_today(site)
         negate = not value
     elif field == "offer":
-        access = apps.get_model("offers", "Access")
         q = Q(
             Exists(
-                access.objects.filter(
+                Access.objects.filter(
                     site=OuterRef("site"), contact=OuterRef("pk"), offer_id=value, revoked_at__isnull=True
                 )
             )
@@ -301,12 +275,13 @@ def matching(site: Site, *, filters: dict, search: str = "") -> QuerySet[Contact
 # A filter of statuses and the customer flag only (All, Customers, Subscribed, the bounced and complained)
 # is counted from the counters (ContactCount), which are exact at every view and cost a few rows. Any
 # other count of a million contacts costs 100 ms or more on PostgreSQL, so it is cached per site, filters
-# and search for SEGMENT_COUNT_SECONDS. The services call `contacts_changed` for every change; the team's
-# own changes (dashboard pages, the API in a team member's session, the jobs they start, imports) start a
-# new generation of the site's cached counts at once. Others — an integration's purchases and API calls,
-# public forms, webhooks — and the passing of time for day filters show within the cache's lifetime: on a
-# busy store they would make nearly every view of the tab count again. Where such a number must be exact
-# — the count confirmed before deleting, a job's total — `matching(...).count()` is used.
+# and search for SEGMENT_COUNT_SECONDS. The services call contacts.counts.contacts_changed for every
+# change; the team's own changes (dashboard pages, the API in a team member's session, the jobs they
+# start, imports) start a new generation of the site's cached counts at once. Others — an integration's
+# purchases and API calls, public forms, webhooks — and the passing of time for day filters show within
+# the cache's lifetime: on a busy store they would make nearly every view of the tab count again. Where
+# such a number must be exact — the count confirmed before deleting, a job's total —
+# `matching(...).count()` is used.
 
 COUNTED_FIELDS = frozenset({"status", "customer"})  # the columns of ContactCount
 
@@ -323,7 +298,7 @@ def counts(site: Site, wanted: list[tuple[dict, str]]) -> list[int]:
     )
     cached = {n: w for n, w in enumerate(wanted) if n not in found}
     if cached:
-        generation = _generation(site)
+        generation = count_generation(site)
         keys = {
             n: f"segment-count:{site.pk}:{generation}:"
             + hashlib.sha256(json.dumps([filters, search.strip()], sort_keys=True).encode()).hexdigest()
@@ -355,28 +330,6 @@ def _counted(site: Site, filters: dict[int, dict]) -> dict[int, int]:
     return {n: sums[f"n{n}"] or 0 for n in filters}
 
 
-def _generation(site: Site) -> int:
-    return cache.get_or_set(f"segment-generation:{site.pk}", time.time_ns, None)
-
-
-def contacts_changed(site: Site, *, at_once: bool | None = None) -> None:
-    """Contacts changed: the contacts services call it for every change of a contact, its status or
-    tags; offers for a change of customers. The site's cached counts are forgotten once the current
-    transaction commits when the change is the team's (`at_once` None: the one acting, creatorhub.audit,
-    is a team member) or `at_once`; otherwise they show it within their lifetime."""
-    if at_once is None:
-        at_once = audit.current_actor().kind == ActorKind.TEAM
-    if at_once:
-        transaction.on_commit(lambda: _next_generation(site.pk), robust=True)
-
-
-def _next_generation(site_id: int) -> None:
-    try:
-        cache.incr(f"segment-generation:{site_id}")
-    except ValueError:  # no generation cached yet (or evicted): any new one starts afresh
-        cache.set(f"segment-generation:{site_id}", time.time_ns(), None)
-
-
 # -- Words ----------------------------------------------------------------------------------------------
 
 
@@ -398,7 +351,7 @@ def _phrase(f: dict) -> str:
     elif isinstance(value, bool):
         shown = "yes" if value else "no"
     elif f["field"] in ("offer", "tag", "form"):
-        model = {"offer": apps.get_model("offers", "Offer"), "tag": Tag, "form": Form}[f["field"]]
+        model = {"offer": Offer, "tag": Tag, "form": Form}[f["field"]]
         found = model.objects.filter(pk=value).first()
         shown = f"“{found}”" if found else f"#{value} (deleted)"
     elif f["field"] in ("added", "last_activity") and isinstance(value, int):

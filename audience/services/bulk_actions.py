@@ -1,22 +1,20 @@
 """The Contacts tab's actions on a selection — chosen contacts, or all that a segment matches — run as
 jobs: add or remove a tag, subscribe (with the consent the team attests), unsubscribe, revoke an offer,
 delete. Each batch of contacts is one transaction, so progress shows, a failure spoils nothing already
-done, and a re-run resumes after the last contact worked (contacts are taken in id order).
-
-Revoking an offer is the offers app's business: it registers its handler here (`register`), as the
-rooms above do with creatorhub.explanations, so this room does not import the one above. Grants to a
-selection are offers' grant jobs, which take the same selections.
+done, and a re-run resumes after the last contact worked (contacts are taken in id order). Grants to a
+selection are grant jobs (audience.services.grant_jobs), which take the same selections.
 """
 
 from collections import Counter
 from collections.abc import Callable
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from contacts import segments, services
+from audience import segments
+from contacts import services
+from contacts.counts import contacts_changed
 from contacts.errors import BulkActionError, ConsentError, ContactError, SegmentError
 from contacts.models import (
     BulkAction,
@@ -33,6 +31,8 @@ from creatorhub import audit
 from creatorhub.models import AuditAction, Site, User
 from creatorhub.roles import Scope
 from creatorhub.tasks import NOT_STARTED, start_after_commit
+from offers.models import Offer
+from offers.services.access import revoke_offer
 
 # What each action needs of the acting role (creatorhub.roles).
 SCOPE_OF = {
@@ -46,15 +46,6 @@ SCOPE_OF = {
 RUN_NOW_UP_TO = 100  # selections this small run in the request; larger ones on a worker
 BATCH = 500
 MAX_IDS = 10_000
-
-# kind → handler(site, *, action, contacts) -> Counter of outcomes: "changed" or a skip reason.
-Handler = Callable[..., Counter]
-_handlers: dict[str, Handler] = {}
-
-
-def register(kind: str, handler: Handler) -> None:
-    _handlers[kind] = handler
-
 
 # -- Selections ---------------------------------------------------------------------------------------
 
@@ -109,9 +100,9 @@ def start_bulk_action(
 ) -> BulkAction:
     """Checks the action and its selection and records it. A small selection (`RUN_NOW_UP_TO`) is
     worked at once and the finished action returned; a larger one is run by a worker after commit."""
-    from contacts.tasks import run_bulk_action_task  # the task module imports this one
+    from audience.tasks import run_bulk_action_task  # the task module imports this one
 
-    if kind not in BulkActionKind.values or kind not in _handlers:
+    if kind not in BulkActionKind.values:
         raise BulkActionError(f"Unknown action {kind!r}.", field="kind")
     try:
         selection, description = clean_selection(site, selection)
@@ -175,8 +166,8 @@ def _clean_params(site: Site, kind: str, params: dict) -> dict:
         return {"consent": consent[:300]}
     if kind == BulkActionKind.REVOKE_OFFER:
         offer = params.get("offer")
-        offers = apps.get_model("offers", "Offer").objects  # the room above, read by id only
-        if isinstance(offer, bool) or not isinstance(offer, int) or not offers.filter(pk=offer).exists():
+        is_id = isinstance(offer, int) and not isinstance(offer, bool)
+        if not is_id or not Offer.objects.filter(pk=offer).exists():
             raise BulkActionError("Choose the offer to revoke.", field="offer")
         return {"offer": offer}
     return {}
@@ -190,7 +181,7 @@ def run_bulk_action(site: Site, *, action: BulkAction) -> BulkAction:
             return action
         action.status = JobStatus.RUNNING
         action.save(update_fields=["status"])
-    handler = _handlers[action.kind]
+    handler = HANDLERS[action.kind]
     try:
         while True:
             with transaction.atomic():
@@ -206,7 +197,7 @@ def run_bulk_action(site: Site, *, action: BulkAction) -> BulkAction:
                 with audit.quiet():  # audited once, when the team started it
                     outcomes = handler(site, action=action, contacts=batch)
                 _tally(action, outcomes, len(batch), last=last)
-                segments.contacts_changed(site, at_once=True)  # a job the team started
+                contacts_changed(site, at_once=True)  # a job the team started
     except Exception as error:
         action.status, action.finished_at = JobStatus.FAILED, timezone.now()
         action.error = f"The action stopped: {error.__class__.__name__}: {error}"
@@ -229,7 +220,7 @@ def _tally(action: BulkAction, outcomes: Counter, worked: int, *, last: int) -> 
     action.save(update_fields=["done", "changed", "skipped", "skipped_reasons", "last_contact_id"])
 
 
-# -- The actions of this room ---------------------------------------------------------------------------
+# -- The actions ---------------------------------------------------------------------------
 
 
 def _add_tag(site: Site, *, action: BulkAction, contacts: list[Contact]) -> Counter:
@@ -290,8 +281,20 @@ def _delete(site: Site, *, action: BulkAction, contacts: list[Contact]) -> Count
     return Counter({"changed": len(contacts)})
 
 
-register(BulkActionKind.ADD_TAG, _add_tag)
-register(BulkActionKind.REMOVE_TAG, _remove_tag)
-register(BulkActionKind.SUBSCRIBE, _subscribe)
-register(BulkActionKind.UNSUBSCRIBE, _unsubscribe)
-register(BulkActionKind.DELETE, _delete)
+def _revoke_offer(site: Site, *, action: BulkAction, contacts: list[Contact]) -> Counter:
+    offer = Offer.objects.filter(pk=action.params["offer"]).first()
+    if offer is None:
+        return Counter({"The offer was deleted": len(contacts)})
+    ended = revoke_offer(site, offer=offer, contacts_ids=[c.pk for c in contacts], by_user=action.created_by)
+    return Counter({"changed": ended, "Did not hold the offer": len(contacts) - ended})
+
+
+# kind → handler(site, *, action, contacts) -> Counter of outcomes: "changed" or a skip reason.
+HANDLERS: dict[str, Callable[..., Counter]] = {
+    BulkActionKind.ADD_TAG: _add_tag,
+    BulkActionKind.REMOVE_TAG: _remove_tag,
+    BulkActionKind.SUBSCRIBE: _subscribe,
+    BulkActionKind.UNSUBSCRIBE: _unsubscribe,
+    BulkActionKind.DELETE: _delete,
+    BulkActionKind.REVOKE_OFFER: _revoke_offer,
+}

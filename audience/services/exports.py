@@ -10,8 +10,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from contacts import bulk, export_files
+from audience.services import bulk_actions
+from contacts import export_files
 from contacts.errors import BulkActionError, ExportError
+from contacts.export_files import spreadsheet_safe
 from contacts.models import Export, JobStatus
 from creatorhub import audit
 from creatorhub.models import AuditAction, Site, User
@@ -28,18 +30,16 @@ COLUMNS = [
     "created_at",
     "last_activity_at",
 ]
-# A cell that a spreadsheet would run as a formula is written with a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @transaction.atomic
 def start_export(site: Site, *, selection: dict, by_user: User | None = None) -> Export:
-    """Records the export of a selection (see contacts.bulk.clean_selection; chosen contacts included)
+    """Records the export of a selection (see bulk_actions.clean_selection; chosen contacts included)
     and queues its job after commit."""
-    from contacts.tasks import run_export_task  # the task module imports this one
+    from audience.tasks import run_export_task  # the task module imports this one
 
     try:
-        selection, words = bulk.clean_selection(site, selection)
+        selection, words = bulk_actions.clean_selection(site, selection)
     except BulkActionError as error:
         raise ExportError(error.message, field=error.field) from None
     export = Export.objects.create(
@@ -73,7 +73,7 @@ def run_export(site: Site, *, export: Export) -> Export:
         if export.status in (JobStatus.DONE, JobStatus.FAILED):
             return export
         export.status, export.written = JobStatus.RUNNING, 0
-        contacts = bulk.selected(site, export.filters)
+        contacts = bulk_actions.selected(site, export.filters)
         export.total = contacts.count()
         export.save(update_fields=["status", "written", "total"])
     try:
@@ -124,9 +124,3 @@ def _custom_field_names(contacts) -> list[str]:
     for fields in contacts.exclude(fields={}).values_list("fields", flat=True).iterator(chunk_size=CHUNK):
         names.update(dict.fromkeys(fields))
     return list(names)
-
-
-def spreadsheet_safe(value) -> str:
-    """A cell that a spreadsheet opens as text, never runs as a formula."""
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -6,17 +6,16 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
-from contacts import exports
+from audience.services import exports
 from contacts.errors import ExportError
 from contacts.export_files import download_response
-from contacts.models import Contact, Export, JobStatus
-from contacts.selectors import personal_data
+from contacts.models import Export, JobStatus
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
@@ -100,16 +99,3 @@ class ExportDownloadView(SitePageMixin, View):
 
     def get(self, request, site, pk):
         return download_response(get_object_or_404(Export, pk=pk))
-
-
-class PersonalDataView(SitePageMixin, View):
-    """A contact's data export for an access request: everything the site holds about them, as a JSON
-    file to hand over."""
-
-    scope_map = {"GET": Scope.EXPORTS_RUN}
-
-    def get(self, request, site, pk):
-        contact = get_object_or_404(Contact, pk=pk)
-        response = JsonResponse(personal_data(contact), json_dumps_params={"indent": 2})
-        response["Content-Disposition"] = f'attachment; filename="{site}-contact-{contact.pk}.json"'
-        return response
