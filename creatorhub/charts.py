@@ -15,6 +15,7 @@ from html import escape
 from itertools import count, pairwise
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 
 # The viewBox and the plot inside it: the margins hold the value labels (left) and the dates (below),
 # sized for the larger labels the stylesheet uses on a phone.
@@ -133,10 +134,11 @@ def line_chart(
     days: int,
     limit: int | None = None,
     limit_label: str = "Limit",
-    series_label: str = "",
+    in_words: Callable[[int], str] = "{:,}".format,
 ) -> LineChart:
     """The geometry of `series` (one figure a day) over `days` days ending with its latest day, on a
-    value axis that reaches both the highest figure and `limit`. A day without a figure is a gap."""
+    value axis that reaches both the highest figure and `limit`. A day without a figure is a gap.
+    `in_words` writes a figure for its tooltip ("1 active customer")."""
     figures = daily_window(series, days)
     ticks = nice_ticks(max([*figures.values(), limit or 0]))
     axis_top = ticks[-1]
@@ -170,7 +172,6 @@ def line_chart(
     def x(day: date) -> float:
         return round(RIGHT - (end - day).days * step, 1)
 
-    unit = f" {series_label}" if series_label else ""
     hit_width = round(step or RIGHT - LEFT, 1)
     path, points = [], []
     for day, value in figures.items():
@@ -183,7 +184,7 @@ def line_chart(
             r = 1.25  # the line shows these days: a dot would only thicken it
         else:
             r = 2.5
-        tooltip = f"{long_date(day)}: {value:,}{unit}"
+        tooltip = f"{long_date(day)}: {in_words(value)}"
         points.append(Point(day, value, x(day), y(value), r, tooltip, round(x(day) - hit_width / 2, 1)))
 
     return replace(
@@ -238,6 +239,7 @@ def chart_context(
     days: int,
     title: str,
     series_label: str,
+    in_words: Callable[[int], str] = "{:,}".format,
     limit: int | None = None,
     limit_label: str = "Plan limit",
     daily_limits: Mapping[date, int] | None = None,
@@ -245,13 +247,14 @@ def chart_context(
     empty_text: str = "No daily figures yet.",
 ) -> dict:
     """What templates/app/_line_chart.html needs: the chart, its summary and description, and the rows
-    of its table, newest first. `series_label` names the figures in lower case ("active customers");
+    of its table, newest first. `series_label` names the figures in lower case ("active customers"),
+    `in_words` writes one of them, in the singular or the plural ("1 active customer", via ngettext);
     `daily_limits` adds a column with the limit of each day (a plan can change within the window).
     `chart_id` must be unique on the page: the SVG's <title> and <desc> are found by it; `empty_text`
     stands in for the table when there are no figures."""
     figures = daily_window(series, days)
     chart = line_chart(
-        list(figures.items()), days=days, limit=limit, limit_label=limit_label, series_label=series_label
+        list(figures.items()), days=days, limit=limit, limit_label=limit_label, in_words=in_words
     )
     against = f", against a limit of {limit:,}" if limit is not None else ""
     if figures:
@@ -260,8 +263,15 @@ def chart_context(
         summary = f"{title}: {first:,} on {short_date(first_day)}, {last:,} on {long_date(last_day)}{against}"
         low_day = min(figures, key=lambda day: (figures[day], day))
         high_day = max(figures, key=lambda day: (figures[day], day))
+        window = ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
         description = (
-            f"Figures for {len(figures)} of the {days} days. Lowest {figures[low_day]:,} on "
+            ngettext(
+                "A figure for %(count)s of the %(window)s.",
+                "Figures for %(count)s of the %(window)s.",
+                len(figures),
+            )
+            % {"count": len(figures), "window": window}
+            + f" Lowest {figures[low_day]:,} on "
             f"{long_date(low_day)}, highest {figures[high_day]:,} on {long_date(high_day)}, latest "
             f"{last:,} on {long_date(last_day)}."
             + (f" {limit_label} {limit:,}." if limit is not None else "")

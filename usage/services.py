@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from creatorhub import audit
 from creatorhub.errors import DomainError
@@ -76,10 +77,11 @@ def _store_with_overage(snapshot: UsageSnapshot) -> UsageSnapshot:
 def _follow_overage(site: Site, snapshot: UsageSnapshot) -> None:
     case = OverageCase.objects.select_for_update().exclude(status=OverageStatus.RESOLVED).first()
     over = snapshot.active_customers > snapshot.active_customer_limit
-    figures = (
-        f"{snapshot.active_customers:,} active customers against a limit of "
-        f"{snapshot.active_customer_limit:,}"
-    )
+    figures = ngettext(
+        "%(active)s active customer against a limit of %(limit)s",
+        "%(active)s active customers against a limit of %(limit)s",
+        snapshot.active_customers,
+    ) % {"active": f"{snapshot.active_customers:,}", "limit": f"{snapshot.active_customer_limit:,}"}
     opened = f"Opened on {snapshot.day}: {figures}."
     if case is None:
         if over:

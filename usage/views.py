@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 
 from creatorhub import charts
@@ -127,9 +128,14 @@ def chart_context(history: list[UsageSnapshot], limit: int, *, title: str, chart
         days=HISTORY_DAYS,
         title=title,
         series_label="active customers",
+        in_words=active_customers_in_words,
         limit=limit,
         limit_label="Plan limit",
         daily_limits={s.day: s.active_customer_limit for s in history},
         chart_id=chart_id,
         empty_text="No daily figures yet: they are computed each night.",
     )
+
+
+def active_customers_in_words(n: int) -> str:
+    return ngettext("%(n)s active customer", "%(n)s active customers", n) % {"n": f"{n:,}"}

@@ -95,7 +95,7 @@ def test_the_export_page_starts_an_export_and_offers_the_download(client, admin,
         export = Export.objects.get()
     assert response["Location"] == f"/app/{site.slug}/exports/{export.pk}/"
     page = client.get(response["Location"]).content.decode()
-    assert "1 of 1 contacts written" in page
+    assert "1 of 1 contact written" in page
     assert f"/app/{site.slug}/exports/{export.pk}/download/" in page
     download = client.get(f"/app/{site.slug}/exports/{export.pk}/download/")
     assert [r["email"] for r in rows_of(download)] == ["ana@example.net"]

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
 from creatorhub import charts
 
@@ -89,14 +90,35 @@ def test_a_missing_day_leaves_a_gap_in_the_line():
     assert chart.line.split(" ")[-1].startswith("M")
 
 
+def customers_in_words(n):
+    return ngettext("%(n)s customer", "%(n)s customers", n) % {"n": f"{n:,}"}
+
+
 def test_a_tooltip_for_each_day_names_the_day_and_the_value():
     chart = charts.line_chart(
-        daily([980, 1_234]), days=30, limit=2_000, limit_label="Plan limit", series_label="active customers"
+        daily([980, 1_234]), days=30, limit=2_000, limit_label="Plan limit", in_words=customers_in_words
     )
     assert [point.tooltip for point in chart.points] == [
-        "Oct 2, 2026: 980 active customers",
-        "Oct 3, 2026: 1,234 active customers",
+        "Oct 2, 2026: 980 customers",
+        "Oct 3, 2026: 1,234 customers",
     ]
+    assert [point.tooltip for point in charts.line_chart(daily([5]), days=30).points] == ["Oct 3, 2026: 5"]
+
+
+def test_a_tooltip_says_one_customer_in_the_singular():
+    chart = charts.line_chart(daily([0, 1, 2]), days=30, in_words=customers_in_words)
+    assert [point.tooltip.split(": ")[1] for point in chart.points] == [
+        "0 customers",
+        "1 customer",
+        "2 customers",
+    ]
+
+
+def test_the_description_counts_one_figure_and_one_day_in_the_singular():
+    one = charts.chart_context(daily([3]), days=1, title="Customers", series_label="customers")
+    assert one["chart_description"].startswith("A figure for 1 of the 1 day. Lowest 3")
+    some = charts.chart_context(daily([3]), days=90, title="Customers", series_label="customers")
+    assert some["chart_description"].startswith("A figure for 1 of the 90 days. Lowest 3")
 
 
 def test_a_flat_line_at_the_bottom_still_reads_its_value_and_the_limit():
@@ -156,8 +178,9 @@ def test_the_template_draws_labelled_axes_the_limit_and_a_tooltip_per_day():
     context = charts.chart_context(
         daily([5] * 30),
         days=90,
-        title="Active customers",
-        series_label="active customers",
+        title="Customers",
+        series_label="customers",
+        in_words=customers_in_words,
         limit=10_000,
         chart_id="demo",
     )
@@ -165,7 +188,7 @@ def test_the_template_draws_labelled_axes_the_limit_and_a_tooltip_per_day():
     assert 'preserveAspectRatio="none"' not in html
     assert 'role="img" aria-labelledby="demo-title" aria-describedby="demo-desc"' in html
     assert '<svg viewBox="0 0 360 200"' in html
-    assert "<title>Oct 3, 2026: 5 active customers</title>" in html
+    assert "<title>Oct 3, 2026: 5 customers</title>" in html
     assert html.count('<rect class="hit"') == 30
     assert re.findall(r'dy=".35em" text-anchor="end">([^<]*)</text>', html) == ["0", "5k", "10k"]
     dates = re.findall(r'dy="1em" text-anchor="\w+">([^<]*)</text>', html)

@@ -242,7 +242,7 @@ def test_back_under_the_limit_adds_an_entry_but_leaves_the_case_to_support(clock
     assert case.status == OverageStatus.OPEN
     assert case.resolved_at is None
     assert (case.active_customers, case.peak_active_customers, case.last_over_on) == (1, 4, date(2025, 3, 10))
-    assert texts[-1] == "2025-04-20: back under the limit (1 active customers against a limit of 2)."
+    assert texts[-1] == "2025-04-20: back under the limit (1 active customer against a limit of 2)."
 
 
 def test_a_backfill_of_an_older_day_keeps_the_cases_latest_figures(clock, tiny_plan):
@@ -272,7 +272,7 @@ def test_the_nightly_run_follows_a_site_over_its_limit_and_back_under(clock, tin
     compute_all_usage(day=date(2025, 4, 20))  # under the limit, but the case is still open
     case, texts = case_of(site)
     assert (case.active_customers, case.peak_active_customers) == (1, 4)
-    assert texts[-1] == "2025-04-20: back under the limit (1 active customers against a limit of 2)."
+    assert texts[-1] == "2025-04-20: back under the limit (1 active customer against a limit of 2)."
 
 
 def test_a_resolved_case_and_a_new_overage_opens_a_new_case(clock, tiny_plan):

@@ -288,6 +288,31 @@ def test_the_plan_warning_starts_at_80_percent(client, site, owner, ten_plan):
     assert "You are at 80% of your plan's 10 active customers." in page(client, owner)
 
 
+def test_one_active_customer_and_a_plan_of_one_read_in_the_singular(client, site, owner):
+    site.plan = Plan.objects.create(name="Solo", contact_limit=1, active_customer_limit=1, price=1)
+    site.save()
+    subscribed_contacts(site, 1)
+    yesterday = NOW.date() - timedelta(days=1)
+    snapshot(site, yesterday - timedelta(days=1), active_customers=2)
+    snapshot(site, yesterday, active_customers=1)
+
+    html = page(client, owner)
+
+    assert "Solo</a>: 1 contact, 1 active customer</dd>" in html
+    assert "You are at 100% of your plan's 1 active customer." in html
+    assert "<title>Jun 14, 2026: 1 active customer</title>" in html
+    assert "<title>Jun 13, 2026: 2 active customers</title>" in html
+
+
+def test_one_active_customer_over_the_limit_reads_in_the_singular(client, site, owner):
+    site.plan = Plan.objects.create(name="Trial", contact_limit=10, active_customer_limit=0, price=0)
+    site.save()
+    subscribed_contacts(site, 1)
+    snapshot(site, NOW.date() - timedelta(days=1), active_customers=1)
+
+    assert "over your plan's limit: 1 active customer, the Trial plan includes 0." in page(client, owner)
+
+
 def test_an_open_overage_case_shows(client, site, owner, ten_plan):
     subscribed_contacts(site, 1)
     snapshot(site, NOW.date() - timedelta(days=1), active_customers=12)
