@@ -157,15 +157,22 @@ def assert_accessible(page):
 
 
 def assert_no_sideways_scroll(page):
-    """The page is no wider than the viewport: nothing makes the user scroll sideways.
+    """The page is no wider than the viewport, and no navigation bar scrolls sideways within itself:
+    nothing makes the user scroll sideways.
 
     Compared with the layout viewport (the root's clientWidth), not window.innerWidth: on a mobile
     viewport Chromium zooms out to fit content wider than the screen, and innerWidth grows with it.
+    A bar with overflow-x: auto keeps the document narrow while its own links scroll out of sight,
+    so each <nav> is measured as well.
     """
     width = page.evaluate("""() => ({
         content: document.documentElement.scrollWidth,
         viewport: Math.min(window.innerWidth, document.documentElement.clientWidth),
+        navs: [...document.querySelectorAll("nav")]
+            .filter((nav) => nav.scrollWidth > nav.clientWidth)
+            .map((nav) => `${nav.getAttribute("aria-label")}: ${nav.scrollWidth}px in ${nav.clientWidth}px`),
     })""")
     assert width["content"] <= width["viewport"], (
         f"{page.url} scrolls sideways: {width['content']}px wide in a {width['viewport']}px viewport"
     )
+    assert not width["navs"], f"{page.url} has navigation that scrolls sideways: {width['navs']}"

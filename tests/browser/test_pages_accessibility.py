@@ -317,3 +317,26 @@ def test_page_is_accessible_and_fits_a_phone_screen(screens, live_server, world,
 
     open_screen(phone, world, name, cookies)
     assert_no_sideways_scroll(phone)
+
+
+def test_the_section_tabs_fit_a_phone_and_mark_the_current_section(screens, live_server, world):
+    """All nine tabs of an owner, on a 375 px phone: each one in sight without scrolling, the current
+    one marked, a visible focus ring, and axe-clean at that width too."""
+    _, phone = screens
+    open_screen(phone, world, "emails", session_cookies(live_server, world, "creator"))
+    tabs = phone.get_by_role("navigation", name="Site sections").get_by_role("link")
+    expect(tabs).to_have_count(9)
+    viewport = phone.viewport_size["width"]
+    for tab in tabs.all():
+        box = tab.bounding_box()
+        assert box["x"] >= 0, f"{tab.inner_text()}: {box}"
+        assert box["x"] + box["width"] <= viewport, f"{tab.inner_text()}: {box}"
+    expect(phone.locator("nav.tabs [aria-current=page]")).to_have_text("Emails")
+    assert_no_sideways_scroll(phone)
+    assert_accessible(phone)
+
+    tabs.last.focus()
+    phone.keyboard.press("Shift+Tab")  # a keyboard focus, so :focus-visible applies
+    focused = tabs.nth(7)
+    expect(focused).to_be_focused()
+    assert focused.evaluate("(link) => getComputedStyle(link).outlineStyle") == "solid"
