@@ -283,7 +283,7 @@ class SegmentViewSet(SiteViewSet):
     @extend_schema(request=SegmentInput, responses={201: SegmentSerializer})
     def create(self, request, site):
         data = self.valid_input(SegmentInput)
-        saved = saved_segments.create_segment(self.site, **data, by_user=self.acting_user)
+        saved = saved_segments.create_segment(self.site, **data, acting_user=self.acting_user)
         return Response(self._out(segments.resolve(str(saved.pk))), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SegmentUpdateInput, responses=SegmentSerializer)
@@ -339,7 +339,7 @@ class BulkActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteVi
             )
         params = {key: data.pop(key) for key in ("tag", "consent", "offer") if key in data}
         started = bulk_actions.start_bulk_action(
-            self.site, kind=kind, selection=data, params=params, by_user=self.acting_user
+            self.site, kind=kind, selection=data, params=params, acting_user=self.acting_user
         )
         done = self.get_queryset().get(pk=started.pk)
         code = status.HTTP_201_CREATED if done.status == JobStatus.DONE else status.HTTP_202_ACCEPTED
@@ -363,7 +363,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
     @extend_schema(request=SelectionInput, responses={202: ExportSerializer})
     def create(self, request, site):
         data = self.valid_input(SelectionInput)
-        started = exports.start_export(self.site, selection=data, by_user=self.acting_user)
+        started = exports.start_export(self.site, selection=data, acting_user=self.acting_user)
         export = self.get_queryset().get(pk=started.pk)
         url = self.request.build_absolute_uri(
             reverse("audience-api:export-detail", args=[self.site.slug, export.pk])

@@ -49,7 +49,7 @@ def _seed_segments(site, owner, stdout):
         ],
     }
     for name, items in saved.items():
-        saved_segments.create_segment(site, name=name, filters={"all": items}, by_user=owner)
+        saved_segments.create_segment(site, name=name, filters={"all": items}, acting_user=owner)
     stdout.write(f"  {len(saved)} saved segments on {site.name}")
 
 
@@ -76,7 +76,7 @@ def _seed_team_work(site, admin, stdout):
         kind=BulkActionKind.ADD_TAG,
         selection={"segment": "subscribed"},
         params={"tag": "Newsletter 2027"},
-        by_user=admin,
+        acting_user=admin,
     )
-    exports.start_export(site, selection={"segment": "subscribed"}, by_user=admin)
+    exports.start_export(site, selection={"segment": "subscribed"}, acting_user=admin)
     stdout.write(f"  a bulk action and two exports (one expired) on {site.name}")

@@ -139,7 +139,7 @@ def _events_api(Result) -> list:
         site = Site.objects.get(slug="act-2")
         user, _ = User.objects.get_or_create(email="bench-owner@example.com")
     with site_scope(site), connection.cursor() as cursor:
-        _, secret = services.create_api_key(site, name="bench events", role=Role.OWNER, created_by=user)
+        _, secret = services.create_api_key(site, name="bench events", role=Role.OWNER, acting_user=user)
         cursor.execute("SELECT id FROM contacts_contact WHERE site_id = %s ORDER BY id LIMIT 200", [site.pk])
         contact_ids = [row[0] for row in cursor.fetchall()]
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")

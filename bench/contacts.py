@@ -126,7 +126,7 @@ class TabBench:
         has its rate (API_RATE_PER_KEY); a 429 would be timed as a page."""
         with site_scope(self.site):
             _, secret = create_api_key(
-                self.site, name="bench contacts", role=Role.OWNER, created_by=self.user
+                self.site, name="bench contacts", role=Role.OWNER, acting_user=self.user
             )
         return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 

@@ -152,7 +152,7 @@ def prepare(args, out: Path) -> dict:
         ApiKey.objects.filter(name__startswith="load test").delete()
         owner = User.objects.get(email=logins[0])
         keys = [
-            create_api_key(site, name=f"load test {n}", role=Role.OWNER, created_by=owner)[1]
+            create_api_key(site, name=f"load test {n}", role=Role.OWNER, acting_user=owner)[1]
             for n in range(args.users)
         ]
         offers = [

@@ -68,8 +68,8 @@ def bench_api_key_page(repeat: int) -> list[tuple[str, float, float]]:
         ApiKey.objects.filter(site=site).delete()
     with site_scope(site):
         for i in range(60):
-            services.create_api_key(site, name=f"bench {i}", role=Role.OWNER, created_by=user)
-        _, secret = services.create_api_key(site, name="bench caller", role=Role.OWNER, created_by=user)
+            services.create_api_key(site, name=f"bench {i}", role=Role.OWNER, acting_user=user)
+        _, secret = services.create_api_key(site, name="bench caller", role=Role.OWNER, acting_user=user)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     url = f"/api/v1/sites/{site.slug}/api-keys/"
     assert client.get(url).status_code == 200

@@ -16,7 +16,7 @@ def seed(sites: dict, team: dict, stdout) -> None:
         if ApiKey.objects.filter(name=DEMO_KEY).exists():
             return
         with audit.acting(user=owner):
-            services.create_api_key(site, name=DEMO_KEY, role=Role.ADMIN, created_by=owner)
+            services.create_api_key(site, name=DEMO_KEY, role=Role.ADMIN, acting_user=owner)
         support = User.objects.filter(email="support@example.com").first()
         if support is not None and not AuditEntry.objects.filter(actor_user=support).exists():
             with audit.acting(user=support, support=True):

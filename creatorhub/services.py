@@ -36,7 +36,7 @@ def create_site(*, name: str, slug: str, plan: Plan, owner: User, time_zone: str
 
 
 @transaction.atomic
-def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
+def invite_member(site: Site, *, email: str, role: str, acting_user: User) -> tuple[Invitation, str]:
     """Invites a person to the team; returns the invitation and its one-time token (emailed after
     commit). A pending invitation of the same email is replaced."""
     if role not in Role.values:
@@ -51,7 +51,7 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
         site=site,
         email=email,
         role=role,
-        invited_by=invited_by,
+        invited_by=acting_user,
         created_at=now,
         expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
@@ -64,7 +64,7 @@ def invite_member(site: Site, *, email: str, role: str, invited_by: User) -> tup
         target=invitation,
         target_label=email,
         changes={"role": role},
-        user=invited_by,
+        user=acting_user,
     )
     # Robust: a broker down must not fail the invitation, which is made; the team page lists it pending,
     # and inviting the same email again sends a new link.
@@ -169,7 +169,7 @@ def remove_member(site: Site, *, membership: Membership) -> list[ApiKey]:
 
 
 @transaction.atomic
-def create_api_key(site: Site, *, name: str, role: str, created_by: User | None) -> tuple[ApiKey, str]:
+def create_api_key(site: Site, *, name: str, role: str, acting_user: User | None) -> tuple[ApiKey, str]:
     """Creates a key and returns it with its secret, which is shown once and never stored."""
     if not name.strip():
         raise ApiKeyError("Give the key a name, such as the integration that will use it.", field="name")
@@ -183,9 +183,9 @@ def create_api_key(site: Site, *, name: str, role: str, created_by: User | None)
         prefix=prefix,
         key_hash=hash_secret(secret),
         role=role,
-        created_by=created_by,
+        created_by=acting_user,
     )
-    audit.record(site, AuditAction.API_KEY_CREATED, target=api_key, changes={"role": role}, user=created_by)
+    audit.record(site, AuditAction.API_KEY_CREATED, target=api_key, changes={"role": role}, user=acting_user)
     return api_key, secret
 
 

@@ -43,7 +43,7 @@ class TeamView(SitePageMixin, TemplateView):
         form = InviteForm(request.POST)
         if form.is_valid():
             try:
-                services.invite_member(request.site, invited_by=request.user, **form.cleaned_data)
+                services.invite_member(request.site, acting_user=request.user, **form.cleaned_data)
             except DomainError as error:
                 form.add_error(error.field, error.message)
             else:
@@ -112,7 +112,7 @@ class ApiKeysView(SitePageMixin, TemplateView):
         if form.is_valid():
             try:
                 api_key, secret = services.create_api_key(
-                    request.site, created_by=request.user, **form.cleaned_data
+                    request.site, acting_user=request.user, **form.cleaned_data
                 )
             except DomainError as error:
                 form.add_error(error.field, error.message)

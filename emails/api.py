@@ -76,7 +76,7 @@ class EmailTemplateViewSet(SiteViewSet):
         services.save_template(
             self.site,
             kind=current.kind,
-            user=None if self.access.api_key else request.user,
+            acting_user=None if self.access.api_key else request.user,
             **form.validated_data,
         )
         return Response(self._represent(self._template(kind)))

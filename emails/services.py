@@ -168,7 +168,7 @@ def validate_template(site: Site, *, kind: str, subject: str, body_text: str, bo
 
 
 def save_template(
-    site: Site, *, kind: str, subject: str, body_text: str, body_html: str, user: User | None
+    site: Site, *, kind: str, subject: str, body_text: str, body_html: str, acting_user: User | None
 ) -> EmailTemplate:
     """Saves the site's own template of `kind`, which the next email of that kind uses. A template that
     does not compile or render with the sample context is refused (TemplateError) and nothing is written."""
@@ -178,7 +178,7 @@ def save_template(
         "body_text": body_text,
         "body_html": body_html,
         "updated_at": timezone.now(),
-        "updated_by": user if user is not None and user.pk else None,
+        "updated_by": acting_user if acting_user is not None and acting_user.pk else None,
     }
     with transaction.atomic():  # the template and its audit entry
         before = EmailTemplate.objects.filter(site=site, kind=kind).first()

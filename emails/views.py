@@ -74,7 +74,9 @@ class EmailTemplateView(SitePageMixin, TemplateView):
         form = EmailTemplateForm(request.POST)
         if form.is_valid():
             try:
-                services.save_template(request.site, kind=kind.value, user=request.user, **form.cleaned_data)
+                services.save_template(
+                    request.site, kind=kind.value, acting_user=request.user, **form.cleaned_data
+                )
             except TemplateError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:

@@ -81,7 +81,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSet
         """Revokes the offer from these contacts (history stays; nothing is sent)."""
         data = self.valid_input(RevokeInput)
         ended = access_services.revoke_offer(
-            self.site, offer=self.get_object(), contacts_ids=data["contact_ids"], by_user=self.acting_user
+            self.site, offer=self.get_object(), contacts_ids=data["contact_ids"], acting_user=self.acting_user
         )
         return Response({"revoked": ended})
 
@@ -112,7 +112,9 @@ class AccessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
     @extend_schema(request=None, responses=AccessSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, site, pk):
-        access = access_services.revoke_access(self.site, access=self.get_object(), by_user=self.acting_user)
+        access = access_services.revoke_access(
+            self.site, access=self.get_object(), acting_user=self.acting_user
+        )
         return Response(AccessSerializer(self.get_queryset().get(pk=access.pk)).data)
 
 

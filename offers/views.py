@@ -206,7 +206,7 @@ class OfferRevokeView(OfferPage):
             return self.render_offer(offer, status=400)
         contacts = form.cleaned_data["contact_ids"]
         ended = revoke_offer(
-            request.site, offer=offer, contacts_ids=[c.pk for c in contacts], by_user=request.user
+            request.site, offer=offer, contacts_ids=[c.pk for c in contacts], acting_user=request.user
         )
         if ended:
             who = contacts[0].email if len(contacts) == 1 else f"{ended} contact{'s' if ended != 1 else ''}"
@@ -227,7 +227,7 @@ class AccessRevokeView(SitePageMixin, View):
         if access.revoked_at is not None:
             messages.info(request, f"{access.contact.email} no longer held “{offer.title}”.")
         else:
-            revoke_access(request.site, access=access, by_user=request.user)
+            revoke_access(request.site, access=access, acting_user=request.user)
             messages.success(
                 request, f"Revoked “{offer.title}” from {access.contact.email}. Nothing was sent."
             )

@@ -44,7 +44,7 @@ with platform_wide("deployment test: a creator signs up"):
     owner = User.objects.create_user(email="owner@deploy.example", password="not-used-here")
     site = services.create_site(name="Deployed", slug="deployed", plan=Plan.objects.first(), owner=owner)
 with site_scope(site):
-    _, secret = services.create_api_key(site, name="Integration", role=Role.OWNER, created_by=owner)
+    _, secret = services.create_api_key(site, name="Integration", role=Role.OWNER, acting_user=owner)
     offer = create_offer(site, title="Course", price=49, currency="USD")
 print(json.dumps({"secret": secret, "offer": offer.pk}))
 """

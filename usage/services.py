@@ -119,7 +119,7 @@ def change_case(
     site: Site,
     *,
     case: OverageCase,
-    author,
+    acting_user,
     status: str | None = None,
     outcome: str = "",
     note: str = "",
@@ -142,13 +142,13 @@ def change_case(
     if changed:
         text = note.strip() or f"Status: {OverageStatus(status).label}"
         OverageCaseEntry.objects.create(
-            site=site, case=case, author=author, text=text, from_status=case.status, to_status=status
+            site=site, case=case, author=acting_user, text=text, from_status=case.status, to_status=status
         )
         case.status = status
         case.outcome = outcome if status == OverageStatus.RESOLVED else ""
         case.resolved_at = timezone.now() if status == OverageStatus.RESOLVED else None
     elif note.strip():
-        OverageCaseEntry.objects.create(site=site, case=case, author=author, text=note.strip())
+        OverageCaseEntry.objects.create(site=site, case=case, author=acting_user, text=note.strip())
     if assignee is not None:
         case.assignee = assignee
     case.save()
@@ -162,7 +162,7 @@ def change_case(
         target=case,
         target_label=f"Overage case #{case.pk}",
         changes=changes,
-        user=author,
+        user=acting_user,
         support=True,
     )
     return case

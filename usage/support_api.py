@@ -204,7 +204,7 @@ class CaseDetailView(SupportAPIView):
             change_case(
                 case.site,
                 case=case,
-                author=request.user,
+                acting_user=request.user,
                 status=data.get("status") or None,
                 outcome=data.get("outcome", ""),
                 note=data.get("note", ""),

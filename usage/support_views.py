@@ -187,7 +187,7 @@ class CaseView(SupportPageMixin, TemplateView):
                     change_case(
                         case.site,
                         case=case,
-                        author=request.user,
+                        acting_user=request.user,
                         status=data["status"] or None,
                         outcome=data["outcome"],
                         note=data["note"],

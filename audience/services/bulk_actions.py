@@ -96,7 +96,7 @@ def selected(site: Site, selection: dict) -> QuerySet[Contact]:
 
 
 def start_bulk_action(
-    site: Site, *, kind: str, selection: dict, params: dict | None = None, by_user: User | None = None
+    site: Site, *, kind: str, selection: dict, params: dict | None = None, acting_user: User | None = None
 ) -> BulkAction:
     """Checks the action and its selection and records it. A small selection (`RUN_NOW_UP_TO`) is
     worked at once and the finished action returned; a larger one is run by a worker after commit."""
@@ -116,7 +116,7 @@ def start_bulk_action(
             selection=selection,
             description=description,
             total=selected(site, selection).count(),
-            created_by=by_user,
+            created_by=acting_user,
         )
         # One entry for the whole action: its contacts' own services run quiet (run_bulk_action).
         audit.record(
@@ -130,7 +130,7 @@ def start_bulk_action(
                 "selection": audit.without_search(description, selection),
                 "count": action.total,
             },
-            user=by_user,
+            user=acting_user,
         )
         if action.total > RUN_NOW_UP_TO:
             start_after_commit(
@@ -285,7 +285,9 @@ def _revoke_offer(site: Site, *, action: BulkAction, contacts: list[Contact]) ->
     offer = Offer.objects.filter(pk=action.params["offer"]).first()
     if offer is None:
         return Counter({"The offer was deleted": len(contacts)})
-    ended = revoke_offer(site, offer=offer, contacts_ids=[c.pk for c in contacts], by_user=action.created_by)
+    ended = revoke_offer(
+        site, offer=offer, contacts_ids=[c.pk for c in contacts], acting_user=action.created_by
+    )
     return Counter({"changed": ended, "Did not hold the offer": len(contacts) - ended})
 
 

@@ -33,7 +33,7 @@ COLUMNS = [
 
 
 @transaction.atomic
-def start_export(site: Site, *, selection: dict, by_user: User | None = None) -> Export:
+def start_export(site: Site, *, selection: dict, acting_user: User | None = None) -> Export:
     """Records the export of a selection (see bulk_actions.clean_selection; chosen contacts included)
     and queues its job after commit."""
     from audience.tasks import run_export_task  # the task module imports this one
@@ -47,7 +47,7 @@ def start_export(site: Site, *, selection: dict, by_user: User | None = None) ->
         segment_name=words,
         filters=selection,
         search=selection.get("search", ""),
-        created_by=by_user,
+        created_by=acting_user,
     )
     audit.record(
         site,
@@ -55,7 +55,7 @@ def start_export(site: Site, *, selection: dict, by_user: User | None = None) ->
         target=export,
         target_label="Export of contacts",
         changes={"selection": audit.without_search(words, selection)},
-        user=by_user,
+        user=acting_user,
     )
     start_after_commit(
         site,

@@ -21,13 +21,13 @@ def _clean_segment_name(name: str, *, exclude_pk=None) -> str:
 
 
 @transaction.atomic
-def create_segment(site: Site, *, name: str, filters: dict, by_user=None) -> Segment:
+def create_segment(site: Site, *, name: str, filters: dict, acting_user=None) -> Segment:
     """Saves filters as a custom segment; they are checked (audience.segments.clean) and kept cleaned."""
     return Segment.objects.create(
         site=site,
         name=_clean_segment_name(name),
         filters=segments.clean(site, filters),
-        created_by=by_user,
+        created_by=acting_user,
     )
 
 

@@ -189,7 +189,7 @@ class BulkStartView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         elif self.kind == BulkActionKind.REVOKE_OFFER:
             params = {"offer": data["offer"].pk}
         action = bulk_actions.start_bulk_action(
-            site, kind=self.kind, selection=selected.target, params=params, by_user=request.user
+            site, kind=self.kind, selection=selected.target, params=params, acting_user=request.user
         )
         messages.success(request, done_message(action, offer=data.get("offer")))
         return redirect("bulk-action", site=site.slug, pk=action.pk)

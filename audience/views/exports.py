@@ -45,7 +45,7 @@ class ExportCreateView(SitePageMixin, View):
     def post(self, request, site):
         try:
             export = exports.start_export(
-                request.site, selection=selection_from(request.POST), by_user=request.user
+                request.site, selection=selection_from(request.POST), acting_user=request.user
             )
         except ExportError as error:
             messages.error(request, f"The export could not start: {error.message}")

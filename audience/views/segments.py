@@ -42,7 +42,7 @@ class SegmentCreateView(ContactTabPage):
                     request.site,
                     name=form.cleaned_data["name"],
                     filters=saved_filters(shown),
-                    by_user=request.user,
+                    acting_user=request.user,
                 )
             except (ContactError, SegmentError) as error:
                 form.add_error("name" if error.field == "name" else None, error.message)

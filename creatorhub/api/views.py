@@ -110,7 +110,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteViewSe
         form = ApiKeyCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         api_key, secret = services.create_api_key(
-            self.site, created_by=self.acting_user, **form.validated_data
+            self.site, acting_user=self.acting_user, **form.validated_data
         )
         api_key.key = secret
         return Response(CreatedApiKeySerializer(api_key).data, status=status.HTTP_201_CREATED)
@@ -162,7 +162,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteVi
         form = InvitationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         invitation, _token = services.invite_member(
-            self.site, invited_by=self.acting_user, **form.validated_data
+            self.site, acting_user=self.acting_user, **form.validated_data
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 

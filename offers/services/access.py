@@ -125,7 +125,7 @@ def grant_offer(
 
 
 @transaction.atomic
-def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
+def revoke_access(site: Site, *, access: Access, acting_user=None) -> Access:
     """Ends an access, keeping it in history; sends nothing. The contact stops being a customer when
     it was their last live access."""
     _check_site(site, access)
@@ -133,14 +133,14 @@ def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
     access = Access.objects.select_for_update().get(pk=access.pk)
     if access.revoked_at is not None:
         return access
-    access.revoked_at, access.revoked_by = timezone.now(), by_user
+    access.revoked_at, access.revoked_by = timezone.now(), acting_user
     access.save(update_fields=["revoked_at", "revoked_by"])
     audit.record(
         site,
         AuditAction.OFFER_REVOKED,
         target=access.offer,
         changes={"contacts": [access.contact_id], "count": 1},
-        user=by_user,
+        user=acting_user,
     )
     still = Access.objects.filter(contact_id=access.contact_id, revoked_at=None).exists()
     Contact.objects.filter(pk=access.contact_id).update(is_customer=still)
@@ -149,13 +149,13 @@ def revoke_access(site: Site, *, access: Access, by_user=None) -> Access:
 
 
 @transaction.atomic
-def revoke_offer(site: Site, *, offer: Offer, contacts_ids, by_user=None) -> int:
+def revoke_offer(site: Site, *, offer: Offer, contacts_ids, acting_user=None) -> int:
     """Revokes the offer from many contacts; returns how many accesses ended."""
     _check_site(site, offer)
     ended = []
     with audit.quiet():  # one entry for them all, below
         for access in Access.objects.filter(offer=offer, contact_id__in=list(contacts_ids), revoked_at=None):
-            revoke_access(site, access=access, by_user=by_user)
+            revoke_access(site, access=access, acting_user=acting_user)
             ended.append(access.contact_id)
     if ended:
         audit.record(
@@ -163,7 +163,7 @@ def revoke_offer(site: Site, *, offer: Offer, contacts_ids, by_user=None) -> int
             AuditAction.OFFER_REVOKED,
             target=offer,
             changes={"contacts": ended[: audit.LISTED_IDS], "count": len(ended)},
-            user=by_user,
+            user=acting_user,
         )
     return len(ended)
 

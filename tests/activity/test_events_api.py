@@ -182,7 +182,7 @@ def test_an_assistant_may_read_events_but_not_record_them(as_user, site, assista
 
 def test_an_api_key_records_events(api_client, site, owner, ana):
     with scope(site=site):
-        _, secret = core_services.create_api_key(site, name="App", role=Role.ADMIN, created_by=owner)
+        _, secret = core_services.create_api_key(site, name="App", role=Role.ADMIN, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     event = {"email": ana.email, "kind": "login", "occurred_at": iso(timezone.now())}
     response = api_client.post(url(site), {"events": [event]}, format="json")

@@ -35,7 +35,7 @@ def test_fields_that_can_be_empty_are_nullable_in_the_schema(schema, component, 
 
 def test_an_api_key_made_by_an_api_key_shows_no_creator(api_client, site, owner):
     with scope(site=site):
-        _key, secret = services.create_api_key(site, name="ci", role=Role.OWNER, created_by=owner)
+        _key, secret = services.create_api_key(site, name="ci", role=Role.OWNER, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     created = api_client.post(f"/api/v1/sites/{site.slug}/api-keys/", {"name": "zapier", "role": "admin"})
     assert created.status_code == 201

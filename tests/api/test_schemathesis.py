@@ -106,9 +106,9 @@ def seed(site, owner, *, mark: str = "") -> dict:
     Returns the owner key's secret and the ids of each resource, by the URL's name for it."""
     with scope(site=site):
         key, secret = services.create_api_key(
-            site, name=f"schemathesis {mark}", role=Role.OWNER, created_by=owner
+            site, name=f"schemathesis {mark}", role=Role.OWNER, acting_user=owner
         )
-        spare, _ = services.create_api_key(site, name="spare", role=Role.ASSISTANT, created_by=None)
+        spare, _ = services.create_api_key(site, name="spare", role=Role.ASSISTANT, acting_user=None)
     api = Seeder(site, secret)
     contacts = [
         api.post(

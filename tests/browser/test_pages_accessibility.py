@@ -118,9 +118,9 @@ def world(site):
 
 def _team_settings(site, owner):
     """A pending invitation, a live API key and a revoked one."""
-    team.invite_member(site, email="asha@ana-yoga.example", role=Role.ASSISTANT, invited_by=owner)
-    team.create_api_key(site, name="Checkout integration", role=Role.ADMIN, created_by=owner)
-    old_key, _ = team.create_api_key(site, name="Old Zapier zap", role=Role.ASSISTANT, created_by=owner)
+    team.invite_member(site, email="asha@ana-yoga.example", role=Role.ASSISTANT, acting_user=owner)
+    team.create_api_key(site, name="Checkout integration", role=Role.ADMIN, acting_user=owner)
+    old_key, _ = team.create_api_key(site, name="Old Zapier zap", role=Role.ASSISTANT, acting_user=owner)
     team.revoke_api_key(site, api_key=old_key)
 
 

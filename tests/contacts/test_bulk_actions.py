@@ -30,7 +30,7 @@ def act(in_site, admin, django_capture_on_commit_callbacks):
     def start(kind, selection, **params):
         with django_capture_on_commit_callbacks(execute=True):
             action = bulk_actions.start_bulk_action(
-                in_site, kind=kind, selection=selection, params=params, by_user=admin
+                in_site, kind=kind, selection=selection, params=params, acting_user=admin
             )
         return BulkAction.objects.get(pk=action.pk)
 

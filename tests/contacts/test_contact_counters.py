@@ -71,7 +71,7 @@ def test_the_counters_follow_every_door(client, as_user, site, other_site, admin
     # A bulk action: unsubscribe everyone subscribed.
     with scope(site=site):
         bulk_actions.start_bulk_action(
-            site, kind="unsubscribe", selection={"segment": "subscribed"}, by_user=admin
+            site, kind="unsubscribe", selection={"segment": "subscribed"}, acting_user=admin
         )
     assert_counters_exact()
 

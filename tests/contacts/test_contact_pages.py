@@ -306,7 +306,7 @@ def test_a_form_subscription_shows_the_form_and_the_ip(client, site, owner, cont
 
 def test_the_consent_history_lists_every_change_newest_first_with_who_and_where(client, site, owner, contact):
     with scope(site=site):
-        api_key, _ = core_services.create_api_key(site, name="Zapier", role=Role.ADMIN, created_by=owner)
+        api_key, _ = core_services.create_api_key(site, name="Zapier", role=Role.ADMIN, acting_user=owner)
         form = FormFactory(site=site, name="Free class")
     with scope(site=site), time_machine.travel(datetime(2026, 4, 1, 9, tzinfo=UTC), tick=False):
         services.start_double_opt_in(

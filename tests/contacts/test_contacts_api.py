@@ -66,7 +66,7 @@ def test_creating_without_consent_makes_a_never_subscribed_contact(admin_client,
 def test_creating_with_a_stated_consent_subscribes_and_records_the_api_key(api_client, site, owner):
     with scope(site=site):
         api_key, secret = core_services.create_api_key(
-            site, name="Checkout", role=Role.ADMIN, created_by=owner
+            site, name="Checkout", role=Role.ADMIN, acting_user=owner
         )
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     response = api_client.post(

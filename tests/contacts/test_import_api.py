@@ -74,7 +74,7 @@ def test_an_api_key_imports_with_a_stated_consent(
     api_client, site, owner, django_capture_on_commit_callbacks
 ):
     with scope(site=site):
-        key, secret = core_services.create_api_key(site, name="Migration", role=Role.ADMIN, created_by=owner)
+        key, secret = core_services.create_api_key(site, name="Migration", role=Role.ADMIN, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
@@ -174,7 +174,7 @@ def test_an_assistant_may_not_import(as_user, assistant, site):
 
 def test_an_assistants_api_key_may_not_import(api_client, site, owner):
     with scope(site=site):
-        _, secret = core_services.create_api_key(site, name="Reader", role=Role.ASSISTANT, created_by=owner)
+        _, secret = core_services.create_api_key(site, name="Reader", role=Role.ASSISTANT, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert api_client.post(url(site), {"file": csv_file()}).status_code == 403
 

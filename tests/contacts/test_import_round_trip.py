@@ -53,7 +53,7 @@ def everyone(site):
 def test_our_own_export_imported_into_another_site_keeps_every_status_reason_and_tag(site, admin):
     fill(site)
     with scope(site=site):
-        export = exports.start_export(site, selection={"filters": {"all": []}}, by_user=admin)
+        export = exports.start_export(site, selection={"filters": {"all": []}}, acting_user=admin)
         export = exports.run_export(site, export=export)
         data = export.file.read()
     assert export.written == PEOPLE

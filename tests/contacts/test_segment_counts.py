@@ -101,7 +101,7 @@ def test_the_counters_serve_every_count_of_statuses_and_customers_in_one_query(
 
 def test_a_counted_count_is_exact_at_once_whoever_made_the_change(site, people, owner):
     with scope(site=site):
-        key, _ = create_api_key(site, name="Store", role="admin", created_by=owner)
+        key, _ = create_api_key(site, name="Store", role="admin", acting_user=owner)
     with audit.acting(api_key=key), scope(site=site):
         services.create_contact(site, email="eve@example.com", consent=agreed(ConsentSource.API))
     assert (count(site, SUBSCRIBED), count(site, EVERYONE)) == (4, 6)
@@ -227,7 +227,7 @@ def test_an_integrations_change_shows_within_the_counts_lifetime(
     """A purchase every second would otherwise make every view of the tab count again."""
     assert count(site, ADDED_SUBSCRIBED) == 3
     with scope(site=site):
-        key, _ = create_api_key(site, name="Store", role="admin", created_by=owner)
+        key, _ = create_api_key(site, name="Store", role="admin", acting_user=owner)
     with audit.acting(api_key=key), scope(site=site), django_capture_on_commit_callbacks(execute=True):
         services.create_contact(site, email="eve@example.com", consent=agreed(ConsentSource.API))
     assert count(site, ADDED_SUBSCRIBED) == 3

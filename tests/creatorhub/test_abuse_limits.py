@@ -315,8 +315,8 @@ def test_a_flood_of_sign_ups_on_one_form_gets_429_and_other_forms_are_not_affect
 @pytest.fixture
 def two_keys(site, owner):
     with scope(site=site):
-        _, first = services.create_api_key(site, name="Checkout", role=Role.ADMIN, created_by=owner)
-        _, second = services.create_api_key(site, name="Zapier", role=Role.ADMIN, created_by=owner)
+        _, first = services.create_api_key(site, name="Checkout", role=Role.ADMIN, acting_user=owner)
+        _, second = services.create_api_key(site, name="Zapier", role=Role.ADMIN, acting_user=owner)
     return first, second
 
 

@@ -20,7 +20,7 @@ def bearer(api_client, secret):
 @pytest.fixture
 def key_and_secret(site, owner):
     with scope(site=site):
-        return services.create_api_key(site, name="Zapier", role=Role.ADMIN, created_by=owner)
+        return services.create_api_key(site, name="Zapier", role=Role.ADMIN, acting_user=owner)
 
 
 def test_owner_creates_a_key_and_sees_its_secret_once(as_user, site, owner):
@@ -76,7 +76,7 @@ def test_a_key_with_a_tampered_secret_is_refused(api_client, site, key_and_secre
 def test_another_sites_key_gets_404(api_client, site, other_site, other_owner):
     with scope(site=other_site):
         _, secret = services.create_api_key(
-            other_site, name="Theirs", role=Role.OWNER, created_by=other_owner
+            other_site, name="Theirs", role=Role.OWNER, acting_user=other_owner
         )
     assert bearer(api_client, secret).get(f"/api/v1/sites/{site.slug}/").status_code == 404
     assert bearer(api_client, secret).get(keys_url(site.slug)).status_code == 404
@@ -84,7 +84,7 @@ def test_another_sites_key_gets_404(api_client, site, other_site, other_owner):
 
 def test_a_key_acts_with_the_scopes_of_its_role(api_client, site, owner):
     with scope(site=site):
-        _, secret = services.create_api_key(site, name="Reader", role=Role.ASSISTANT, created_by=owner)
+        _, secret = services.create_api_key(site, name="Reader", role=Role.ASSISTANT, acting_user=owner)
     response = bearer(api_client, secret).get(keys_url(site.slug))
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"

@@ -56,7 +56,7 @@ def many_keys(site, owner):
 
     with scope(site=site):
         return [
-            services.create_api_key(site, name=f"key {i}", role=Role.ADMIN, created_by=owner)[0]
+            services.create_api_key(site, name=f"key {i}", role=Role.ADMIN, acting_user=owner)[0]
             for i in range(7)
         ]
 

@@ -99,7 +99,7 @@ def test_granting_an_offer_writes_who_what_when_and_from_where(as_user, site, ow
 
 def test_an_api_keys_grant_and_purchase_name_the_key(api_client, site, owner, offer, contacts):
     with scope(site=site):
-        key, secret = services.create_api_key(site, name="Checkout", role=Role.ADMIN, created_by=owner)
+        key, secret = services.create_api_key(site, name="Checkout", role=Role.ADMIN, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     granted = api_client.post(api(site, f"offers/{offer.pk}/grants/"), {"contact_ids": [contacts[0].pk]})
     bought = api_client.post(
@@ -170,7 +170,7 @@ def test_a_bulk_delete_is_one_entry_not_one_per_contact(
     site, admin, contacts, django_capture_on_commit_callbacks
 ):
     with scope(site=site), django_capture_on_commit_callbacks(execute=True):
-        bulk_actions.start_bulk_action(site, kind="delete", selection={"segment": "all"}, by_user=admin)
+        bulk_actions.start_bulk_action(site, kind="delete", selection={"segment": "all"}, acting_user=admin)
     (entry,) = entries(site)
     assert entry.action == AuditAction.BULK_ACTION_STARTED
     assert (entry.actor_user, entry.changes["kind"], entry.changes["count"]) == (admin, "delete", 3)
@@ -218,7 +218,7 @@ def test_template_edits_and_restores_keep_the_old_and_new_subject(site, admin):
             subject="Welcome in",
             body_text="Hi {{ contact.name }}",
             body_html="<p>Hi</p>",
-            user=admin,
+            acting_user=admin,
         )
         email_services.restore_default(site, kind=kind)
         assert email_services.restore_default(site, kind=kind) is False  # nothing to restore: no entry
@@ -251,9 +251,9 @@ def test_keys_and_the_team_are_audited_through_the_pages(client, site, owner, ad
 
 def test_an_invitation_revoked_and_one_accepted_are_audited(site, owner):
     with scope(site=site), audit.acting(user=owner):
-        dropped, _ = services.invite_member(site, email="old@example.net", role="admin", invited_by=owner)
+        dropped, _ = services.invite_member(site, email="old@example.net", role="admin", acting_user=owner)
         services.revoke_invitation(site, invitation=dropped)
-        kept, _ = services.invite_member(site, email="new@example.net", role="assistant", invited_by=owner)
+        kept, _ = services.invite_member(site, email="new@example.net", role="assistant", acting_user=owner)
     newcomer = UserFactory(email="new@example.net")
     with scope(site=site):
         services.accept_invitation(invitation=kept, user=newcomer)
@@ -460,6 +460,6 @@ def test_supports_case_change_through_the_api_is_audited(api_client, site, suppo
 
 def test_a_case_change_outside_a_request_still_names_support(site, support_user, case):
     with scope(site=site):
-        change_case(site, case=case, author=support_user, note="Called Ana.")
+        change_case(site, case=case, acting_user=support_user, note="Called Ana.")
     (entry,) = entries(site)
     assert (entry.actor_kind, entry.actor_label) == (ActorKind.SUPPORT, "sam@support.example (support)")

@@ -169,7 +169,7 @@ def test_owner_creates_a_key_on_the_page_and_sees_it_once(client, site, owner):
 
 def test_owner_revokes_a_key_on_the_page(client, site, owner):
     with scope(site=site):
-        api_key, _ = services.create_api_key(site, name="Old", role=Role.ADMIN, created_by=owner)
+        api_key, _ = services.create_api_key(site, name="Old", role=Role.ADMIN, acting_user=owner)
     client.force_login(owner)
     response = client.post(f"/app/{site.slug}/settings/api-keys/{api_key.pk}/revoke/", follow=True)
     assert "The key “Old” was revoked" in response.content.decode()
@@ -179,7 +179,7 @@ def test_owner_revokes_a_key_on_the_page(client, site, owner):
 
 def test_another_sites_owner_cannot_revoke_this_sites_key(client, site, owner, other_site, other_owner):
     with scope(site=site):
-        api_key, _ = services.create_api_key(site, name="Mine", role=Role.ADMIN, created_by=owner)
+        api_key, _ = services.create_api_key(site, name="Mine", role=Role.ADMIN, acting_user=owner)
     client.force_login(other_owner)
     for slug in (site.slug, other_site.slug):
         assert client.post(f"/app/{slug}/settings/api-keys/{api_key.pk}/revoke/").status_code == 404

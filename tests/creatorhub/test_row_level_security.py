@@ -344,7 +344,7 @@ def test_pages_and_the_api_as_the_app_role_show_their_own_site(
     owner, stranger = UserFactory(email="owner@ana.example"), UserFactory(email="owner@ben.example")
     with site_scope(site):
         MembershipFactory(site=site, user=owner, role=Role.OWNER)
-        api_key, secret = services.create_api_key(site, name="Zapier", role=Role.ADMIN, created_by=owner)
+        api_key, secret = services.create_api_key(site, name="Zapier", role=Role.ADMIN, acting_user=owner)
     with site_scope(other_site):
         MembershipFactory(site=other_site, user=stranger, role=Role.OWNER)
         MembershipFactory(site=other_site, user=owner, role=Role.ASSISTANT)

@@ -45,7 +45,7 @@ def test_a_newcomer_accepts_by_choosing_a_password_and_lands_on_the_site(
     client, site, owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
-        services.invite_member(site, email="newbie@example.com", role=Role.ADMIN, invited_by=owner)
+        services.invite_member(site, email="newbie@example.com", role=Role.ADMIN, acting_user=owner)
     link = path_of(invitation_link())
     page = client.get(link)
     assert "Join Ana&#x27;s Yoga Studio" in page.content.decode()
@@ -73,7 +73,7 @@ def test_a_weak_password_or_a_mismatch_is_a_form_error_and_creates_nothing(
     client, site, owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
-        services.invite_member(site, email="newbie@example.com", role=Role.ADMIN, invited_by=owner)
+        services.invite_member(site, email="newbie@example.com", role=Role.ADMIN, acting_user=owner)
     link = path_of(invitation_link())
     weak = client.post(link, {"name": "N", "password": "123", "password_again": "123"})
     assert weak.status_code == 400
@@ -89,7 +89,7 @@ def test_an_existing_user_accepts_while_logged_in(
     client, site, owner, other_owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
-        services.invite_member(site, email=other_owner.email.upper(), role=Role.ASSISTANT, invited_by=owner)
+        services.invite_member(site, email=other_owner.email.upper(), role=Role.ASSISTANT, acting_user=owner)
     link = path_of(invitation_link())
     assert "log in to accept" in client.get(link).content.decode()
     client.force_login(other_owner)
@@ -102,7 +102,7 @@ def test_an_invitation_for_someone_else_is_refused(
     client, site, owner, other_owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
-        services.invite_member(site, email="someone@example.com", role=Role.ADMIN, invited_by=owner)
+        services.invite_member(site, email="someone@example.com", role=Role.ADMIN, acting_user=owner)
     client.force_login(other_owner)
     response = client.post(path_of(invitation_link()))
     assert response.status_code == 400
@@ -116,7 +116,7 @@ def test_an_expired_or_revoked_invitation_cannot_be_used(
 ):
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
         invitation, token = services.invite_member(
-            site, email="late@example.com", role=Role.ADMIN, invited_by=owner
+            site, email="late@example.com", role=Role.ADMIN, acting_user=owner
         )
     time_machine.move_to(invitation.expires_at, tick=False)
     response = client.post(
@@ -185,7 +185,9 @@ def test_another_sites_owner_cannot_touch_this_sites_members_or_invitations(
     as_user, site, owner, other_site, other_owner
 ):
     with scope(site=site):
-        invitation, _ = services.invite_member(site, email="x@example.com", role=Role.ADMIN, invited_by=owner)
+        invitation, _ = services.invite_member(
+            site, email="x@example.com", role=Role.ADMIN, acting_user=owner
+        )
         membership = Membership.objects.get(user=owner)
     client = as_user(other_owner)
     for slug in (site.slug, other_site.slug):
@@ -222,8 +224,10 @@ def test_login_is_by_email_in_any_case(client, owner):
 
 def test_removing_a_member_revokes_the_api_keys_they_made(as_user, site, owner, admin, api_client):
     with scope(site=site):
-        theirs, secret = services.create_api_key(site, name="Their Zapier", role=Role.ADMIN, created_by=admin)
-        ours, our_secret = services.create_api_key(site, name="Checkout", role=Role.ADMIN, created_by=owner)
+        theirs, secret = services.create_api_key(
+            site, name="Their Zapier", role=Role.ADMIN, acting_user=admin
+        )
+        ours, our_secret = services.create_api_key(site, name="Checkout", role=Role.ADMIN, acting_user=owner)
         membership = Membership.objects.get(user=admin)
     contacts = f"/api/v1/sites/{site.slug}/contacts/"
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -253,7 +257,7 @@ def test_the_invitation_token_never_travels_through_the_broker(
     monkeypatch.setattr(tasks.send_invitation_email, "delay", lambda *args: sent.append(args))
     with django_capture_on_commit_callbacks(execute=True), scope(site=site):
         invitation, token = services.invite_member(
-            site, email="newbie@example.com", role=Role.ADMIN, invited_by=owner
+            site, email="newbie@example.com", role=Role.ADMIN, acting_user=owner
         )
     assert sent == [(site.pk, invitation.pk)]
     assert not any(token in str(arg) for arg in sent[0])

@@ -61,7 +61,7 @@ def test_options_on_a_post_only_page_says_what_it_allows_to_members_only(site, o
     from creatorhub import services
 
     with scope(site=site):
-        api_key, _ = services.create_api_key(site, name="Checkout", role="admin", created_by=owner)
+        api_key, _ = services.create_api_key(site, name="Checkout", role="admin", acting_user=owner)
     path = f"/app/{site.slug}/settings/api-keys/{api_key.pk}/revoke/"
     member, stranger = Client(), Client()
     member.force_login(owner)

@@ -42,7 +42,7 @@ def saved(site):
 
 def customise(site, kind=GRANT, **parts):
     with scope(site=site):
-        return save_template(site, kind=kind, user=None, **{**VALID, **parts})
+        return save_template(site, kind=kind, acting_user=None, **{**VALID, **parts})
 
 
 @pytest.fixture

@@ -146,7 +146,7 @@ def test_the_log_is_paged_by_cursor(admin_client, site):
 
 def test_the_templates_list_every_kind_with_whether_it_is_the_default(admin_client, site):
     with scope(site=site):
-        save_template(site, kind=GRANT, user=None, **VALID)
+        save_template(site, kind=GRANT, acting_user=None, **VALID)
     response = admin_client.get(url(site, "email-templates/"))
     assert response.status_code == 200
     body = response.json()
@@ -268,9 +268,9 @@ def test_the_preview_with_another_sites_contact_id_is_a_404(admin_client, site, 
 
 def test_an_admin_api_key_edits_templates_and_an_assistant_key_may_not(api_client, site, owner):
     with scope(site=site):
-        _, admin_secret = core_services.create_api_key(site, name="CMS", role=Role.ADMIN, created_by=owner)
+        _, admin_secret = core_services.create_api_key(site, name="CMS", role=Role.ADMIN, acting_user=owner)
         _, assistant_secret = core_services.create_api_key(
-            site, name="Bot", role=Role.ASSISTANT, created_by=owner
+            site, name="Bot", role=Role.ASSISTANT, acting_user=owner
         )
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_secret}")
     assert api_client.put(url(site, f"email-templates/{GRANT}/"), VALID, format="json").status_code == 200
@@ -310,7 +310,7 @@ def test_another_sites_owner_gets_a_404_on_every_endpoint_and_object_id(
     as_user, site, other_site, other_owner, contact
 ):
     with scope(site=site):
-        save_template(site, kind=GRANT, user=None, **VALID)
+        save_template(site, kind=GRANT, acting_user=None, **VALID)
     email = make_email(site, status=EmailStatus.SENT, contact=contact, subject="Ana's own email")
     client = as_user(other_owner)
     for method, address, data in every_endpoint(site, email.pk):

@@ -185,7 +185,7 @@ def test_a_width_from_a_variable_is_refused_when_it_renders(
         "{% endif %}"
     )
     with scope(site=site):
-        save_template(site, kind=GRANT, user=None, **{**VALID, "body_text": source})
+        save_template(site, kind=GRANT, acting_user=None, **{**VALID, "body_text": source})
     ana = send(site, ContactFactory(site=site, name="Ana"), django_capture_on_commit_callbacks, key="ana")
     ben = send(site, ContactFactory(site=site, name="Ben"), django_capture_on_commit_callbacks, key="ben")
     assert ana.status == EmailStatus.SENT
@@ -266,7 +266,7 @@ def test_the_shipped_defaults_render_as_without_the_limits(site, kind):
 def test_an_ordinary_customised_template_is_saved_and_renders_as_without_the_limits(site):
     kind = EmailKind.PURCHASE_CONFIRMATION
     with scope(site=site):
-        save_template(site, kind=kind, user=None, **ORDINARY._asdict())
+        save_template(site, kind=kind, acting_user=None, **ORDINARY._asdict())
     assert saved(site) == [kind]
     context = rendering.sample_context(site, kind, contact={"name": "Ana <Lima>", "email": "ana@example.com"})
     rendered = rendering.render_parts(ORDINARY, context)
@@ -282,7 +282,7 @@ def test_a_long_ordinary_template_is_within_the_limits(site):
     )
     body = paragraph * (rendering.MAX_BODY // len(paragraph))
     with scope(site=site):
-        save_template(site, kind=GRANT, user=None, **{**VALID, "body_html": body})
+        save_template(site, kind=GRANT, acting_user=None, **{**VALID, "body_html": body})
     context = rendering.sample_context(site, GRANT)
     assert rendering.render_parts(
         TemplateParts(VALID["subject"], VALID["body_text"], body), context
@@ -291,7 +291,9 @@ def test_a_long_ordinary_template_is_within_the_limits(site):
 
 def test_a_save_over_a_limit_is_refused_with_the_field_named(site):
     with pytest.raises(TemplateError) as caught, scope(site=site):
-        save_template(site, kind=GRANT, user=None, **{**VALID, "subject": '{{ contact.name|center:"999" }}'})
+        save_template(
+            site, kind=GRANT, acting_user=None, **{**VALID, "subject": '{{ contact.name|center:"999" }}'}
+        )
     assert caught.value.field == "subject"
     assert caught.value.message == (
         "Line 1: The center filter takes widths and decimals of at most 200 in email templates, not “999”."

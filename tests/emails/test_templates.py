@@ -54,7 +54,7 @@ def send(site, contact, kind, capture, key="k1"):
 
 def save(site, user=None, kind=EmailKind.OFFER_GRANT_CONFIRMATION, **parts):
     with scope(site=site):
-        return save_template(site, kind=kind, user=user, **{**CUSTOM, **parts})
+        return save_template(site, kind=kind, acting_user=user, **{**CUSTOM, **parts})
 
 
 def templates_of(site):

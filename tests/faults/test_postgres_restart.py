@@ -33,7 +33,7 @@ site = SiteFactory(slug="ana-yoga")
 owner = MembershipFactory(site=site, role=Role.OWNER).user
 with scope(site=site):
     ContactFactory.create_batch(3, site=site)
-    _, secret = services.create_api_key(site, name="Load", role=Role.ADMIN, created_by=owner)
+    _, secret = services.create_api_key(site, name="Load", role=Role.ADMIN, acting_user=owner)
 print(secret)
 """
 

@@ -54,7 +54,7 @@ def test_purchases_taken_while_redis_is_down_are_recorded_and_each_email_goes_ou
     }
     with scope(site=site):
         offer = catalog.create_offer(site, title="Yoga Basics", price=49, currency="USD")
-        _, secret = core_services.create_api_key(site, name="Checkout", role=Role.ADMIN, created_by=owner)
+        _, secret = core_services.create_api_key(site, name="Checkout", role=Role.ADMIN, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     with publishing_to_test_broker(celery_app, redis_server.url):

@@ -131,7 +131,7 @@ def test_revocations_end_accesses_and_send_nothing(client, site, offer, commit):
 
 def test_a_purchase_through_the_api_is_idempotent(api_client, site, owner, offer, commit, mailoutbox):
     with scope(site=site):
-        _, secret = core_services.create_api_key(site, name="Checkout", role=Role.ADMIN, created_by=owner)
+        _, secret = core_services.create_api_key(site, name="Checkout", role=Role.ADMIN, acting_user=owner)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     payload = {
         "offer": offer.pk,

@@ -285,7 +285,11 @@ def test_a_resolved_case_and_a_new_overage_opens_a_new_case(clock, tiny_plan):
         compute_usage(site, day=date(2025, 3, 10))
         first, _ = case_of(site)
         change_case(
-            site, case=first, author=staff, status=OverageStatus.RESOLVED, outcome=OverageOutcome.ALLOWANCE
+            site,
+            case=first,
+            acting_user=staff,
+            status=OverageStatus.RESOLVED,
+            outcome=OverageOutcome.ALLOWANCE,
         )
     active_on(site, people[:3], date(2025, 5, 1))
     with scope(site=site):

@@ -186,7 +186,7 @@ def test_a_site_api_key_cannot_use_the_support_api(api_client, owner, site, worl
     from creatorhub import services
 
     with scope(site=site):
-        _, secret = services.create_api_key(site, created_by=owner, name="Zapier", role="owner")
+        _, secret = services.create_api_key(site, acting_user=owner, name="Zapier", role="owner")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert api_client.get("/api/v1/support/cases/").status_code == 403
 
