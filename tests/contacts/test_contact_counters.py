@@ -16,6 +16,7 @@ from audience import segments
 from audience.services import bulk_actions
 from contacts import services
 from contacts.models import ConsentSource, Contact, ContactCount, SubscriptionStatus
+from contacts.services import counters
 from offers.services import access, catalog
 from tests.contacts.importing import run_text
 from tests.emails.test_webhooks import ANYMAIL_SETTINGS, HARD_BOUNCE, READER, load, post
@@ -108,7 +109,7 @@ def test_the_counters_follow_every_door(client, as_user, site, other_site, admin
     with scope(site=site):
         rows_before = ContactCount.objects.filter(site=site).count()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "FOLD_AFTER_ROWS", 1)
+        patch.setattr(counters, "FOLD_AFTER_ROWS", 1)
         assert services.fold_contact_counts() == 2
     with scope(site=site):
         assert ContactCount.objects.filter(site=site).count() < rows_before
@@ -131,7 +132,7 @@ def test_folding_drops_the_rows_of_a_deleted_site(site, other_site):
     with scopes_disabled():
         other_site.delete()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "FOLD_AFTER_ROWS", 0)
+        patch.setattr(counters, "FOLD_AFTER_ROWS", 0)
         services.fold_contact_counts()
     assert counted() == contacts_by_group() == {(site.pk, "never_subscribed", None, False): 1}
 
