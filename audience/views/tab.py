@@ -36,6 +36,7 @@ from audience.forms import (
 from audience.selectors import read_tags_and_offers, with_tags_and_offers
 from contacts.errors import SegmentError
 from contacts.models import BulkActionKind, Segment
+from contacts.templatetags.contacts import ROW_FIELDS
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
@@ -233,7 +234,7 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
 
     def render_tab(self, shown: Shown, *, builder=None, draft=False, save_form=None, status=200, **kwargs):
         request, site = self.request, self.request.site
-        contacts = segments.matching(site, filters=shown.filters, search=shown.q)
+        contacts = segments.matching(site, filters=shown.filters, search=shown.q).only(*ROW_FIELDS)
         contacts = with_tags_and_offers(contacts, offers=False)
         before = request.GET.get("before", "") if request.method == "GET" else ""
         try:
@@ -250,9 +251,10 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         view_count, *tab_counts = segments.counts(
             site, [(shown.filters, shown.q)] + [(tab.filters, "") for tab in tabs]
         )
+        path = reverse("contacts", kwargs={"site": site.slug})
         context = self.get_context_data(
             tabs=[
-                {**tab_link(site, tab, current=tab.key == shown.segment.key), "count": f"{n:,}"}
+                {**tab_link(path, tab, current=tab.key == shown.segment.key), "count": f"{n:,}"}
                 for tab, n in zip(tabs, tab_counts, strict=True)
             ],
             contacts=page,
@@ -274,8 +276,8 @@ class ContactTabPage(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
         return self.render_to_response(context, status=status)
 
 
-def tab_link(site, segment: segments.ResolvedSegment, *, current: bool) -> dict:
-    path = reverse("contacts", kwargs={"site": site.slug})
+def tab_link(path: str, segment: segments.ResolvedSegment, *, current: bool) -> dict:
+    """The tab of `segment` on the Contacts tab at `path`."""
     return {
         "name": segment.name,
         "url": path if segment.key == "all" else f"{path}?{urlencode({'segment': segment.key})}",
