@@ -6,17 +6,7 @@ import hmac
 from django.db.models import Case, CharField, QuerySet, Value, When
 
 from creatorhub.models import ActorKind, ApiKey, AuditEntry, Invitation, Membership, Site, User
-from creatorhub.tenancy import platform_wide
-
-
-def memberships_of(user) -> list[Membership]:
-    """The user's memberships with their sites (and plans), by site name.
-
-    Audited platform-wide read: a user's memberships span sites. They are read here, at once, so that
-    what is returned touches no site-owned table later.
-    """
-    with platform_wide(f"the sites of user {user.pk}", routine=True):
-        return list(Membership.objects.filter(user=user).select_related("site__plan").order_by("site__name"))
+from creatorhub.tenancy import memberships_of, platform_wide
 
 
 def sites_of_user(user) -> QuerySet[Site]:
@@ -27,11 +17,11 @@ def sites_of_user(user) -> QuerySet[Site]:
     return Site.objects.filter(pk__in=roles).annotate(role=role).select_related("plan").order_by("name")
 
 
-def sites_to_switch(user) -> list[Site]:
-    """The sites a user is on, by name, each with the user's `role` there: the site switcher of every
-    dashboard page and the chooser after login, in one query."""
+def sites_to_switch(memberships: list[Membership]) -> list[Site]:
+    """The sites of a user's memberships (tenancy.memberships_of), by name, each with the user's `role`
+    there: the site switcher of every dashboard page and the chooser after login."""
     sites = []
-    for membership in memberships_of(user):
+    for membership in memberships:
         membership.site.role = membership.role
         sites.append(membership.site)
     return sites

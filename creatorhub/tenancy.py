@@ -104,6 +104,24 @@ def required_scope(scope_map: dict[str, str], method: str) -> str | None:
         raise ImproperlyConfigured(f"No scope is declared for {method}.") from None
 
 
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their sites (and plans), by site name.
+
+    Audited platform-wide read: a user's memberships span sites. They are read here, at once, so that
+    what is returned touches no site-owned table later.
+    """
+    with platform_wide(f"the sites of user {user.pk}", routine=True):
+        return list(Membership.objects.filter(user=user).select_related("site__plan").order_by("site__name"))
+
+
+def request_memberships(request) -> list[Membership]:
+    """The logged-in user's memberships, read once per request: a page finds its site and the user's
+    role among them, and its site switcher lists them."""
+    if not hasattr(request, "_memberships"):
+        request._memberships = memberships_of(request.user)
+    return request._memberships
+
+
 class SitePageMixin(LoginRequiredMixin):
     """For dashboard pages under /app/<site>/: login, membership and scope checks, then the handler and
     the template rendering inside the site's scope."""
@@ -113,13 +131,13 @@ class SitePageMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        site = Site.objects.select_related("plan").filter(slug=kwargs.get("site", "")).first()
-        if site is None:
+        slug = kwargs.get("site", "")
+        membership = next((m for m in request_memberships(request) if m.site.slug == slug), None)
+        if membership is None:  # no such site, or not the user's: the same answer
             raise Http404("No such site.")
+        site = membership.site
         with site_scope(site), audit.acting(request, user=request.user):
-            access = access_for(site, user=request.user)
-            if access is None:
-                raise Http404("No such site.")
+            access = SiteAccess(site=site, role=membership.role, membership=membership)
             if request.method.lower() not in self.http_method_names or not hasattr(
                 self, request.method.lower()
             ):

@@ -14,7 +14,7 @@ from creatorhub.forms import ApiKeyForm, AuditFilterForm, InviteForm, NewAccount
 from creatorhub.models import ApiKey, Invitation, Membership
 from creatorhub.paging import FilteredLogView
 from creatorhub.roles import Scope
-from creatorhub.tenancy import SitePageMixin, site_scope
+from creatorhub.tenancy import SitePageMixin, request_memberships, site_scope
 
 
 class AppHomeView(LoginRequiredMixin, TemplateView):
@@ -23,7 +23,7 @@ class AppHomeView(LoginRequiredMixin, TemplateView):
     template_name = "app/choose_site.html"
 
     def get(self, request, *args, **kwargs):
-        sites = selectors.sites_to_switch(request.user)
+        sites = selectors.sites_to_switch(request_memberships(request))
         if len(sites) == 1:
             return redirect("site-home", site=sites[0].slug)
         return self.render_to_response(self.get_context_data(sites=sites))
