@@ -132,10 +132,15 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.loadtest import collect_static
+
     call_command("migrate", verbosity=0)
+    if not settings.DEBUG:
+        collect_static()  # the pages name the manifest's files
     print(f"database: {connection.vendor}; times are medians of {args.repeat} runs")
     print(f"{'benchmark':<58} {'app':>10} {'floor':>10} {'unit':<9} {'x floor':>7}")
     for bench in BENCHMARKS:
