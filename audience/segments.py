@@ -274,9 +274,9 @@ def matching(site: Site, *, filters: dict, search: str = "") -> QuerySet[Contact
 # -- Counts ---------------------------------------------------------------------------------------------
 # A filter of statuses and the customer flag only (All, Customers, Subscribed, the bounced and complained)
 # is counted from the counters (ContactCount), which are exact at every view and cost a few rows. Any
-# other count of a million contacts costs 100 ms or more on PostgreSQL, so it is cached per site, filters
-# and search for SEGMENT_COUNT_SECONDS. The services call contacts.counts.contacts_changed for every
-# change; the team's own changes (dashboard pages, the API in a team member's session, the jobs they
+# other count of a million contacts is costly on PostgreSQL (docs/performance.md), so it is cached per
+# site, filters and search for SEGMENT_COUNT_SECONDS. The services call contacts.counts.contacts_changed
+# for every change; the team's own changes (dashboard pages, the API in a team member's session, the jobs they
 # start, imports) start a new generation of the site's cached counts at once. Others — an integration's
 # purchases and API calls, public forms, webhooks — and the passing of time for day filters show within
 # the cache's lifetime: on a busy store they would make nearly every view of the tab count again. Where

@@ -18,9 +18,10 @@ def with_tags_and_offers(contacts: QuerySet, *, offers: bool = True) -> QuerySet
     """A page's contacts with their tag names, by name (`tag_names`), and the ids of the offers they
     hold (`offer_ids`: live accesses, the offers room's table read as the segment compiler reads it).
 
-    On PostgreSQL they come as arrays in the page's own query: fifty index probes in it cost less than
-    planning two more queries, and the subqueries are written out because building them with the ORM
-    for every page cost more than running them. Elsewhere the query is unchanged and
+    On PostgreSQL they come as arrays in the page's own query (for the contacts benchmark's tab and API
+    pages): fifty index probes in it cost less than planning two more queries, and the subqueries are
+    written out because building them with the ORM for every page cost more than running them.
+    Elsewhere the query is unchanged and
     `read_tags_and_offers` reads them after it, one query each.
     """
     if connections[contacts.db].vendor != "postgresql":

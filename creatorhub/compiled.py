@@ -1,8 +1,9 @@
 """Hot queries that the ORM builds once and that run again with the values of each request.
 
-Building a query costs the ORM more than PostgreSQL takes to run it: 1.3 ms against 0.6 ms for a page
-of a three-filter segment. A query whose shape stays the same (the same site, filters, page size and
-day) is built once per process with stand-ins where its values go, and run with each request's values.
+Building a query costs the ORM more than PostgreSQL takes to run it (the contacts benchmark's API pages
+need this; docs/performance.md has the figures). A query whose shape stays the same (the same site,
+filters, page size and day) is built once per process with stand-ins where its values go, and run with
+each request's values.
 The caller names the shape in `key`: everything the SQL depends on but the stand-ins' values. The
 stand-ins are values no request sends (see STAND_IN_ID), found again among the built query's parameters.
 

@@ -1,8 +1,8 @@
 """Reading PostgreSQL timestamps at C speed.
 
 Django reads every `timestamptz` value with a subclass of psycopg's pure-Python loader (it sets the
-value's time zone to the connection's), about 3 µs a value: a page of 50 contacts has 200 of them, and
-the Contacts tab and its API paid 0.6 ms a page for it. When the connection and its session are both in
+value's time zone to the connection's), and a page of 50 contacts has 200 of them. Kept for the contacts
+benchmark's API pages (docs/performance.md). When the connection and its session are both in
 UTC, which is Django's setting whenever USE_TZ is on and the database has no TIME_ZONE of its own,
 psycopg's C loader gives the very same values (aware, `datetime.timezone.utc`); `UtcTimestampLoader`
 lends it to each connection, with the `timezone` attribute Django checks when it opens a cursor.

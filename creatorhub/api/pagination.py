@@ -4,8 +4,8 @@ A view whose rows are timed by another field names it in `keyset_field` (e.g. "o
 
 The position is one row comparison, `(created_at, id) < (t, pk)`, which PostgreSQL's index on
 (site, -created_at, -id) starts at directly; spelled `created_at < t OR (created_at = t AND id < pk)`,
-the index is read from the newest row and every row before the position is skipped one by one (10,000
-rows deep, 1.7 ms instead of 0.05). Django writes that spelling on databases without row comparisons."""
+the index is read from the newest row and every row before the position is skipped one by one, so a
+deep page costs more the deeper it is. Django writes that spelling on databases without row comparisons."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
