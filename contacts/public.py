@@ -22,6 +22,7 @@ from contacts import services, tokens
 from contacts.errors import ConsentError, FormError
 from contacts.models import ConsentSource, Contact, Form, SubscriptionStatus, UnsubscribeReason
 from creatorhub.errors import DomainError
+from creatorhub.forms import add_domain_error
 from creatorhub.models import Site
 from creatorhub.ratelimits import Limit, client_address, refuse, wait_words
 from creatorhub.tenancy import site_scope
@@ -154,7 +155,7 @@ def _submit(request, site: Site, form: Form):
     except FormError:
         return _form_closed(request, site)  # archived while the visitor was typing
     except DomainError as error:
-        signup.add_error(error.field if error.field in signup.fields else None, error.message)
+        add_domain_error(signup, error)
         return _form_page(request, site, form, signup, status=400)
     # A form answers alike for every address, so the page never tells a stranger whether an address is
     # subscribed already, or had unsubscribed (then a confirmation email goes to it, whatever the form).

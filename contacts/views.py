@@ -24,6 +24,7 @@ from contacts.models import (
 )
 from contacts.selectors import personal_data
 from contacts.services import Consent
+from creatorhub.forms import add_domain_error
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 
@@ -44,7 +45,7 @@ class ContactCreateView(SitePageMixin, TemplateView):
             try:
                 contact = services.create_contact(request.site, **form.cleaned_data)
             except ContactError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, f"Added {contact.email}, not subscribed to marketing email.")
                 return redirect("contact-detail", site=site, pk=contact.pk)
@@ -67,7 +68,7 @@ class ContactEditView(SitePageMixin, TemplateView):
             try:
                 services.update_contact(request.site, contact=contact, **form.cleaned_data)
             except ContactError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, f"Saved {contact.email}.")
                 return redirect("contact-detail", site=site, pk=contact.pk)
@@ -161,7 +162,7 @@ class FormCreateView(SitePageMixin, TemplateView):
             try:
                 signup_form = services.create_form(request.site, **form.cleaned_data)
             except FormError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, f"Created the form “{signup_form.name}”.")
                 return redirect("forms", site=site)
@@ -184,7 +185,7 @@ class FormEditView(SitePageMixin, TemplateView):
             try:
                 services.update_form(request.site, form=signup_form, **form.cleaned_data)
             except FormError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, f"Saved the form “{signup_form.name}”.")
                 return redirect("forms", site=site)

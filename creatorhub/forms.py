@@ -3,6 +3,12 @@ from django import forms
 from creatorhub.roles import Role
 
 
+def add_domain_error(form: forms.Form, error) -> None:
+    """A service's refusal (a DomainError) shown on the form: on its field when the form has one, else
+    above the form."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email address")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ADMIN)

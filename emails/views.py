@@ -17,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import TemplateView
 
 from contacts.models import Contact
+from creatorhub.forms import add_domain_error
 from creatorhub.paging import FilteredLogView
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
@@ -78,7 +79,7 @@ class EmailTemplateView(SitePageMixin, TemplateView):
                     request.site, kind=kind.value, acting_user=request.user, **form.cleaned_data
                 )
             except TemplateError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, f"Saved the {kind.label} email: the next one sent uses it.")
                 return redirect("email-template", site=site, kind=kind.value)

@@ -22,6 +22,7 @@ from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 
 from contacts.models import Contact
+from creatorhub.forms import add_domain_error
 from creatorhub.models import Site
 from creatorhub.ratelimits import Limit, client_address, normalized_email, refuse, wait_words
 from creatorhub.tenancy import site_scope
@@ -234,7 +235,7 @@ class SetPasswordView(MemberPageMixin, View):
         except MemberError as error:
             if error.field == "token":
                 return self._expired()
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            add_domain_error(form, error)
             return self._form(form, status=400)
         try:
             members.log_in_member(site, contact=contact)

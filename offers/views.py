@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from contacts.models import Contact
+from creatorhub.forms import add_domain_error
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
@@ -56,10 +57,6 @@ def count_of(queryset, field: str):
     manager of `queryset` keeps the join on this site's rows (and `site_id` in the index)."""
     counts = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk"))
     return Coalesce(Subquery(counts.values("n")), 0)
-
-
-def add_domain_error(form, error) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 # -- Offers -------------------------------------------------------------------------------------------

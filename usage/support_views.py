@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from creatorhub import audit
+from creatorhub.forms import add_domain_error
 from creatorhub.models import ActorKind, AuditAction, AuditEntry, Site, User
 from creatorhub.tenancy import platform_wide, site_scope
 from usage.forecast import forecast
@@ -194,7 +195,7 @@ class CaseView(SupportPageMixin, TemplateView):
                         assignee=data["assignee"],
                     )
             except OverageError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, "The case is updated.")
                 return redirect("support-case", pk=case.pk)

@@ -28,6 +28,7 @@ from audience.views.tab import ACTIONS, OFFER_ACTIONS, Shown, pluralize, shown_f
 from contacts.errors import BulkActionError, SegmentError
 from contacts.models import BulkAction, BulkActionKind, Contact, JobStatus, Tag
 from creatorhub.errors import DomainError
+from creatorhub.forms import add_domain_error
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from offers.models import Offer
@@ -96,7 +97,7 @@ class BulkStartView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
             try:
                 return self.start(selected, form.cleaned_data)
             except DomainError as error:  # a bulk action's or a grant's refusal, said for people
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
         return self.render_step(selected, form, status=400)
 
     # -- parts

@@ -9,6 +9,7 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from audience.services.grant_jobs import start_grant_job
 from contacts.models import Contact
+from creatorhub.forms import add_domain_error
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
 from offers.errors import GrantError
@@ -39,7 +40,7 @@ class OfferGrantView(SitePageMixin, TemplateResponseMixin, ContextMixin, View):
                 if error.field == "offer":  # archived: the page shows no form to carry the error
                     messages.error(request, error.message)
                 else:
-                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                    add_domain_error(form, error)
             else:
                 messages.success(request, f"Granting “{offer.title}” to {describe_target(job.target)}.")
                 return redirect("grant-job", site=site, pk=job.pk)

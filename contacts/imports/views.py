@@ -19,6 +19,7 @@ from contacts.imports import mapping, reading, selectors, services
 from contacts.imports.errors import ContactImportError
 from contacts.imports.forms import ImportForm, MappingForm
 from contacts.models import Import, ImportStatus
+from creatorhub.forms import add_domain_error
 from creatorhub.paging import BadCursor, keyset_page
 from creatorhub.roles import Scope
 from creatorhub.tenancy import SitePageMixin
@@ -78,7 +79,7 @@ class ImportCreateView(SitePageMixin, TemplateView):
                     by=services.Importer(user=request.user),
                 )
             except ContactImportError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_domain_error(form, error)
             else:
                 return redirect("import-detail", site=site, pk=imp.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
