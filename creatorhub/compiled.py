@@ -7,14 +7,16 @@ each request's values.
 The caller names the shape in `key`: everything the SQL depends on but the stand-ins' values. The
 stand-ins are values no request sends (see STAND_IN_ID), found again among the built query's parameters.
 
-Used by the contacts list's pages (creatorhub.api.pagination.SameShape) and a page's active-customer
-flags (audience.selectors.read_active_customer_flags).
+Used by the contacts list's pages (creatorhub.api.pagination.SameShape), a page's active-customer
+flags (audience.selectors.read_active_customer_flags) and the Overview's figures
+(usage.selectors.overview).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.db import connections
 from django.db.models import QuerySet
 
 KEPT = 2000  # built queries kept per process; all are dropped when there are more (a few MB at most)
@@ -38,10 +40,17 @@ class Built:
             params[slot] = value
         return params
 
-    def rows(self, values) -> list:
+    def rows(self, values=()) -> list:
         """The model's instances that the query gives with `values` (annotations as attributes)."""
         manager = self.model._default_manager  # through its scope check (django-scopes)
         return list(manager.raw(self.sql, self.params_with(values), using=self.db))
+
+    def values(self, values=()) -> list[dict]:
+        """The rows that the query (a `values()` queryset) gives with `values`, as dicts."""
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, self.params_with(values))
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 _built: dict[tuple, Built] = {}

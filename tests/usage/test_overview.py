@@ -384,6 +384,27 @@ def test_jobs_running_now_show_their_progress_and_link_to_their_pages(client, si
     assert "done.csv" not in html
 
 
+def test_jobs_running_now_are_listed_newest_first_and_only_those_the_role_may_open(client, site, assistant):
+    offer = an_offer(site)
+    with scope(site=site):
+        Import.objects.create(
+            site=site, filename="secret.csv", status=ImportStatus.QUEUED, encoding="utf-8", delimiter=","
+        )
+        GrantJob.objects.create(site=site, offer=offer, target={"segment": "all"}, status=JobStatus.QUEUED)
+        BulkAction.objects.create(
+            site=site,
+            kind=BulkActionKind.REMOVE_TAG,
+            selection={"segment": "all"},
+            description="Everyone",
+            status=JobStatus.RUNNING,
+        )
+
+    html = page(client, assistant)
+
+    assert "secret.csv" not in html, "imports are not the assistant's to open"
+    assert html.index("Remove a tag: Everyone") < html.index("Grant: Yoga Basics"), "the newest first"
+
+
 def test_nothing_running_shows_no_section(client, site, owner):
     subscribed_contacts(site, 1)
     assert "Running now" not in page(client, owner)

@@ -167,6 +167,24 @@ def test_the_chart_reads_its_axes_the_limit_and_each_day(client, owner, site, te
     assert '<text class="last-value"' in html
 
 
+def test_the_chart_drawn_again_shows_a_new_nights_figure_and_a_new_plan_at_the_next_view(
+    client, owner, site, ten_plan
+):
+    snapshots(site, [2, 4])
+    client.force_login(owner)
+    assert ">Plan limit 10</text>" in client.get(URL).content.decode()
+    with scope(site=site):
+        UsageSnapshot.objects.filter(active_customers=4).update(active_customers=7)
+    site.plan = Plan.objects.get(name="Growth")
+    site.save()
+
+    html = client.get(URL).content.decode()
+
+    assert 'data-label="Active customers">7<' in html
+    assert 'data-label="Active customers">4<' not in html
+    assert ">Plan limit 10,000</text>" in html
+
+
 def test_without_snapshots_the_page_says_they_come_each_night(client, owner, site):
     client.force_login(owner)
     html = client.get(URL).content.decode()

@@ -6,17 +6,21 @@ Every figure is read from an index and touches few rows, whatever the number of 
 subscribers and customers from the exact counters (contacts.counts.contact_totals), the new contacts and the
 active customers from the nightly usage snapshots, the sales and the emails from indexes on their
 `created_at`. Nothing counts the contacts table.
+
+Each query is built once per site and day and run again as it is (creatorhub.compiled): building them
+cost the ORM more than PostgreSQL takes to run them (the contacts benchmark, "Overview page").
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
 
 from contacts.counts import contact_totals
-from contacts.models import BulkAction, Import, ImportStatus, JobStatus
+from contacts.models import BulkAction, BulkActionKind, Import, ImportStatus, JobStatus
+from creatorhub.compiled import built
 from creatorhub.models import Membership, Site
 from creatorhub.roles import Scope
 from emails.models import EmailStatus, OutboundEmail
@@ -25,7 +29,7 @@ from usage.models import OverageCase, OverageStatus, UsageSnapshot
 from usage.selectors.plan import usage_against_limit, usage_history
 
 WINDOW_DAYS = 30
-RUNNING_JOBS_SHOWN = 5  # of each kind, newest first
+RUNNING_JOBS_SHOWN = 10  # the newest
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class Windows:
     """The last 30 days (today and the 29 days before it, in the site's time zone) and the 30 before
     them: the days the Contacts tab's "added after 30 days ago" means, and the days of the snapshots."""
 
+    site_id: int
+    time_zone: str
     today: date
     start: datetime
     previous_start: datetime
@@ -47,6 +53,8 @@ class Windows:
             return datetime.combine(day, time.min, tzinfo=zone)
 
         return cls(
+            site_id=site.pk,
+            time_zone=site.time_zone,
             today=today,
             start=first_moment(today - timedelta(days=WINDOW_DAYS - 1)),
             previous_start=first_moment(today - timedelta(days=2 * WINDOW_DAYS - 1)),
@@ -140,12 +148,12 @@ def site_overview(site: Site, *, scopes: Collection[str]) -> Overview:
     history = usage_history(site, windows.today) if needs_history else []
     return Overview(
         is_new=counts[0] == 0 and not Offer.objects.exists(),
-        team_size=Membership.objects.count(),
+        team_size=_count(windows, "team", lambda: Membership.objects.all()),
         audience=audience(site, counts, history, windows) if Scope.CONTACTS_READ in may_read else None,
         sales=sales(windows, history) if Scope.OFFERS_READ in may_read else None,
         emails=automated_emails(windows) if Scope.EMAILS_READ in may_read else None,
         usage=plan_usage(site, history) if Scope.USAGE_READ in may_read else None,
-        running_jobs=running_jobs(may_read),
+        running_jobs=running_jobs(windows, may_read),
     )
 
 
@@ -197,14 +205,17 @@ def _contacts_at_end_of(site: Site, day: date, history: list[UsageSnapshot]) -> 
 
 
 def sales(windows: Windows, history: list[UsageSnapshot]) -> Sales:
-    grants = Access.objects.filter(source=AccessSource.GRANT)
     return Sales(
-        purchases_last_30_days=_trend(Purchase.objects.all(), windows, history, "purchases"),
-        grants_last_30_days=_trend(grants, windows, history, "grants"),
+        purchases_last_30_days=_trend(lambda: Purchase.objects.all(), windows, history, "purchases"),
+        grants_last_30_days=_trend(
+            lambda: Access.objects.filter(source=AccessSource.GRANT), windows, history, "grants"
+        ),
     )
 
 
-def _trend(rows: QuerySet, windows: Windows, history: list[UsageSnapshot], kept_as: str) -> Trend:
+def _trend(
+    rows: Callable[[], QuerySet], windows: Windows, history: list[UsageSnapshot], kept_as: str
+) -> Trend:
     """The rows created in the last 30 days and in the 30 before: today's counted, the days before summed
     from their nightly snapshots (a busy site's month is tens of thousands of rows). Without a snapshot
     for each of those days, all of them are counted, in one query on the site's newest-first index
@@ -213,16 +224,27 @@ def _trend(rows: QuerySet, windows: Windows, history: list[UsageSnapshot], kept_
     kept = {s.day: getattr(s, kept_as) for s in history if first_day <= s.day < windows.today}
     if len(kept) == 2 * WINDOW_DAYS - 1 and None not in kept.values():
         split = windows.today - timedelta(days=WINDOW_DAYS - 1)
-        today = rows.filter(created_at__gte=windows.today_start).count()
+        today = _count(
+            windows, f"{kept_as}-today", lambda: rows().filter(created_at__gte=windows.today_start)
+        )
         return Trend(
             today + sum(n for day, n in kept.items() if day >= split),
             sum(n for day, n in kept.items() if day < split),
         )
-    counted = rows.filter(created_at__gte=windows.previous_start).aggregate(
-        last=Count("pk", filter=Q(created_at__gte=windows.start)),
-        previous=Count("pk", filter=Q(created_at__lt=windows.start)),
+    counted = _read(
+        windows,
+        f"{kept_as}-60-days",
+        lambda: (
+            rows()
+            .filter(created_at__gte=windows.previous_start)
+            .values("site")
+            .annotate(
+                last=Count("pk", filter=Q(created_at__gte=windows.start)),
+                previous=Count("pk", filter=Q(created_at__lt=windows.start)),
+            )
+        ),
     )
-    return Trend(counted["last"], counted["previous"])
+    return Trend(counted[0]["last"], counted[0]["previous"]) if counted else Trend(0, 0)
 
 
 # -- Emails -------------------------------------------------------------------------------------------
@@ -231,12 +253,17 @@ def _trend(rows: QuerySet, windows: Windows, history: list[UsageSnapshot], kept_
 def automated_emails(windows: Windows) -> AutomatedEmails:
     """The automated emails of the last 30 days by outcome, in one query on outboundemail_site_status."""
     outcomes = (EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.SUPPRESSED)
-    by_status = dict(
-        OutboundEmail.objects.filter(status__in=outcomes, created_at__gte=windows.start)
-        .order_by()
-        .values_list("status")
-        .annotate(Count("pk"))
+    rows = _read(
+        windows,
+        "emails",
+        lambda: (
+            OutboundEmail.objects.filter(status__in=outcomes, created_at__gte=windows.start)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("pk"))
+        ),
     )
+    by_status = {row["status"]: row["n"] for row in rows}
     return AutomatedEmails(
         sent_last_30_days=by_status.get(EmailStatus.SENT, 0),
         failed_last_30_days=by_status.get(EmailStatus.FAILED, 0),
@@ -256,89 +283,101 @@ def plan_usage(site: Site, history: list[UsageSnapshot]) -> PlanUsage:
         against_limit = usage_against_limit(
             latest.active_customers, site.plan.active_customer_limit, day=latest.day
         )
-    return PlanUsage(against_limit=against_limit, history=history, overage_case=open_overage_case())
+    return PlanUsage(against_limit=against_limit, history=history, overage_case=open_overage_case(site))
 
 
-def open_overage_case() -> OverageCase | None:
+def open_overage_case(site: Site) -> OverageCase | None:
     """Support's unresolved case about the site's usage (at most one: a unique constraint)."""
-    return OverageCase.objects.exclude(status=OverageStatus.RESOLVED).order_by().first()
+    key = ("overview", "overage-case", site.pk)
+    cases = built(key, lambda: OverageCase.objects.exclude(status=OverageStatus.RESOLVED).order_by()[:1], [])
+    return next(iter(cases.rows()), None)
 
 
 # -- Jobs ---------------------------------------------------------------------------------------------
 
 
-def running_jobs(scopes: Collection[str]) -> list[RunningJob]:
-    """The imports, bulk actions and grant jobs queued or running now whose pages the role may open."""
-    jobs = []
-    if Scope.IMPORTS_RUN in scopes:
-        jobs += running_imports()
-    if Scope.CONTACTS_READ in scopes:
-        jobs += running_bulk_actions()
-    if Scope.OFFERS_READ in scopes:
-        jobs += running_grant_jobs()
-    return jobs
+def running_jobs(windows: Windows, scopes: Collection[str]) -> list[RunningJob]:
+    """The imports, bulk actions and grant jobs queued or running now whose pages the role may open, the
+    newest first, in one query: most of the time there are none, and three would cost the page more."""
+    kinds = [kind for scope, kind in RUNNING_KINDS if scope in scopes]
+    if not kinds:
+        return []
+
+    def union() -> QuerySet:
+        first, *others = (kind() for kind in kinds)
+        return first.union(*others, all=True).order_by("-queued_at", "-job_id")[:RUNNING_JOBS_SHOWN]
+
+    rows = _read(windows, "running:" + ",".join(kind.__name__ for kind in kinds), union)
+    return [_running_job(**row) for row in rows]
 
 
-def running_imports() -> list[RunningJob]:
-    imports = (
-        Import.objects.filter(status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING))
-        .only("filename", "status", "progress", "created_at")
-        .order_by("-created_at", "-id")[:RUNNING_JOBS_SHOWN]
-    )
-    return [
-        RunningJob(
-            "Import",
-            imp.filename,
-            imp.status,
-            imp.get_status_display(),
-            imp.progress if imp.status == ImportStatus.RUNNING else None,
-            "import-detail",
-            imp.pk,
+def _imports() -> QuerySet:
+    return _running(Import, "import", about=F("filename"), progress_=F("progress"), out_of=Value(100))
+
+
+def _bulk_actions() -> QuerySet:
+    return _running(BulkAction, "bulk", about=F("description"), progress_=F("done"), out_of=F("total"))
+
+
+def _grant_jobs() -> QuerySet:
+    processed = F("granted") + F("skipped") + F("failed")
+    return _running(GrantJob, "grant", about=F("offer__title"), progress_=processed, out_of=F("total"))
+
+
+RUNNING_KINDS = [
+    (Scope.IMPORTS_RUN, _imports),
+    (Scope.CONTACTS_READ, _bulk_actions),
+    (Scope.OFFERS_READ, _grant_jobs),
+]
+
+
+def _running(model, source: str, *, about: F, progress_: F, out_of: F | Value) -> QuerySet:
+    """The queued and running jobs of `model` as rows of the same columns, in the same order (the names
+    differ from the models' fields, which an annotation may not shadow)."""
+    return (
+        model.objects.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))  # ImportStatus's too
+        .order_by()
+        .values(
+            source=Value(source),
+            job_id=F("pk"),
+            action=F("kind") if model is BulkAction else Value(""),
+            job_status=F("status"),
+            about=about,
+            progress_=progress_,
+            out_of=out_of,
+            queued_at=F("created_at"),
         )
-        for imp in imports
-    ]
-
-
-def running_bulk_actions() -> list[RunningJob]:
-    actions = (
-        BulkAction.objects.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
-        .only("kind", "description", "status", "total", "done", "created_at")
-        .order_by("-created_at", "-id")[:RUNNING_JOBS_SHOWN]
     )
-    return [
-        RunningJob(
-            action.get_kind_display(),
-            action.description,
-            action.status,
-            action.get_status_display(),
-            _percent(action.done, action.total),
-            "bulk-action",
-            action.pk,
-        )
-        for action in actions
-    ]
 
 
-def running_grant_jobs() -> list[RunningJob]:
-    jobs = (
-        GrantJob.objects.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
-        .select_related("offer")
-        .only("offer__title", "status", "total", "granted", "skipped", "failed", "created_at")
-        .order_by("-created_at", "-id")[:RUNNING_JOBS_SHOWN]
-    )
-    return [
-        RunningJob(
-            "Grant",
-            job.offer.title,
-            job.status,
-            job.get_status_display(),
-            _percent(job.processed, job.total),
-            "grant-job",
-            job.pk,
+def _running_job(*, source, job_id, action, job_status, about, progress_, out_of, queued_at) -> RunningJob:
+    if source == "import":
+        status = ImportStatus(job_status)
+        percent = progress_ if status == ImportStatus.RUNNING else None
+        return RunningJob("Import", about, status, status.label, percent, "import-detail", job_id)
+    status = JobStatus(job_status)
+    percent = _percent(progress_, out_of)
+    if source == "bulk":
+        return RunningJob(
+            BulkActionKind(action).label, about, status, status.label, percent, "bulk-action", job_id
         )
-        for job in jobs
-    ]
+    return RunningJob("Grant", about, status, status.label, percent, "grant-job", job_id)
 
 
 def _percent(done: int, total: int) -> int | None:
     return min(done * 100 // total, 100) if total else None
+
+
+# -- The queries, built once per site and day ------------------------------------------------------------
+
+
+def _read(windows: Windows, name: str, build: Callable[[], QuerySet]) -> list[dict]:
+    """The rows of the page's query `name` (a `values()` queryset). Its SQL depends on the site and on the
+    day and time zone of the windows, and on nothing else: `name` tells the rest."""
+    key = ("overview", name, windows.site_id, windows.time_zone, windows.today)
+    return built(key, build, []).values()
+
+
+def _count(windows: Windows, name: str, rows: Callable[[], QuerySet]) -> int:
+    counted = _read(windows, name, lambda: rows().order_by().values("site").annotate(n=Count("pk")))
+    return counted[0]["n"] if counted else 0
