@@ -337,7 +337,7 @@ def _counted(site: Site, filters: dict[int, dict]) -> dict[int, int]:
         ),
         [],
     ).values()
-    return {n: (sums[0][f"n{n}"] if sums else 0) or 0 for n in filters}
+    return {n: int(sums[0][f"n{n}"] or 0) if sums else 0 for n in filters}  # PostgreSQL's sums: numerics
 
 
 # -- Words ----------------------------------------------------------------------------------------------

@@ -33,10 +33,10 @@ def contact_totals(site: Site) -> dict[str, int]:
         [],
     ).values()
     totals = sums[0] if sums else {}
-    return {
-        "contacts": totals.get("everyone") or 0,
-        "subscribers": totals.get("subscribers") or 0,
-        "customers": totals.get("customers") or 0,
+    return {  # PostgreSQL sums bigints as numerics
+        "contacts": int(totals.get("everyone") or 0),
+        "subscribers": int(totals.get("subscribers") or 0),
+        "customers": int(totals.get("customers") or 0),
     }
 
 

@@ -15,6 +15,7 @@ from django_scopes import scope, scopes_disabled
 from audience import segments
 from audience.services import bulk_actions
 from contacts import services
+from contacts.counts import contact_totals
 from contacts.models import ConsentSource, Contact, ContactCount, SubscriptionStatus
 from contacts.services import counters
 from offers.services import access, catalog
@@ -124,6 +125,20 @@ def test_the_counters_follow_every_door(client, as_user, site, other_site, admin
         (site.pk, SubscriptionStatus.UNSUBSCRIBED, "manual", False): 1,
         (site.pk, SubscriptionStatus.NEVER_SUBSCRIBED, None, True): 1,
     }
+
+
+def test_the_totals_and_the_tabs_counts_are_whole_numbers_as_a_count_gives_them(site, offer):
+    with scope(site=site):
+        ContactFactory.create_batch(2, site=site, subscription_status=SubscriptionStatus.SUBSCRIBED)
+        buyer = ContactFactory(site=site)
+        access.grant_offer(site, offer=offer, contact=buyer, send_grant_email=False)
+
+        totals = contact_totals(site)
+        tabs = segments.counts(site, [(s.filters, "") for s in segments.DEFAULT_SEGMENTS.values()])
+
+    assert totals == {"contacts": 3, "subscribers": 2, "customers": 1}
+    assert tabs == [3, 1, 2]  # All, Customers, Subscribed
+    assert all(type(n) is int for n in [*totals.values(), *tabs]), "JSON writes a numeric as 3.0"
 
 
 def test_folding_drops_the_rows_of_a_deleted_site(site, other_site):
