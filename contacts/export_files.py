@@ -50,7 +50,12 @@ def download_response(export: Export) -> HttpResponse:
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "no-store"  # the link is a short-lived secret
         return response
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=filename, content_type=CSV)
+    try:
+        opened = export.file.open("rb")
+    except FileNotFoundError:  # lost from storage outside the product (a disk replaced, a hand's `rm`)
+        logger.error("Export %s: its file %s is missing from storage.", export.pk, export.file.name)
+        raise Http404("This export's file is missing: export the contacts again.") from None
+    return FileResponse(opened, as_attachment=True, filename=filename, content_type=CSV)
 
 
 def delete_files_holding(site: Site, *, contact: Contact) -> int:

@@ -66,6 +66,21 @@ def test_an_exports_file_is_kept_seven_days_then_deleted(as_user, admin, client,
     assert "files are kept 7 days" in page
 
 
+def test_a_file_lost_from_storage_is_a_404_that_says_so_not_a_server_error(
+    as_user, admin, client, site, export_all
+):
+    ContactFactory(site=site, email="ana@example.net")
+    export = export_all()
+    default_storage.delete(file_of(site, export))  # gone outside the product
+
+    response = as_user(admin).get(api(site, f"{export['id']}/download/"))
+
+    assert response.status_code == 404
+    assert "missing" in response.json()["message"]
+    client.force_login(admin)
+    assert client.get(f"/app/{site.slug}/exports/{export['id']}/download/").status_code == 404
+
+
 def test_how_long_files_are_kept_is_a_setting(settings, site, export_all):
     settings.EXPORT_FILES_KEPT_DAYS = 2
     ContactFactory(site=site)
