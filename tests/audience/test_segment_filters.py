@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from activity.services import NewEvent, record_events
@@ -101,24 +103,27 @@ def populate(site, domain: str) -> dict:
     return {**ids, "events": events}
 
 
-@pytest.fixture
-def town(time_machine):
-    """Ana's Yoga Studio and Ben Codes, populated alike, as they stand at NOW."""
-    time_machine.move_to(SETUP, tick=False)
-    ana = SiteFactory(slug="ana-yoga", name="Ana's Yoga Studio", time_zone="America/Los_Angeles")
-    ben = SiteFactory(slug="ben-codes", name="Ben Codes", time_zone="America/Los_Angeles")
-    ids = {
-        site: populate(site, domain) for site, domain in ((ana, "example.com"), (ben, "elsewhere.example"))
-    }
-    time_machine.move_to(NOW, tick=False)
-    for site, site_ids in ids.items():
-        with scope(site=site):
-            record_events(site, site_ids.pop("events"))
-    return ana, ben, ids
+@pytest.fixture(scope="module")
+def town(django_db_setup, django_db_blocker):
+    """Ana's Yoga Studio and Ben Codes, populated alike, as they stand at NOW: once for the module, whose
+    tests only read them (each runs in a savepoint of this transaction, at NOW)."""
+    with django_db_blocker.unblock(), transaction.atomic(), time_machine.travel(SETUP, tick=False) as clock:
+        ana = SiteFactory(slug="ana-yoga", name="Ana's Yoga Studio", time_zone="America/Los_Angeles")
+        ben = SiteFactory(slug="ben-codes", name="Ben Codes", time_zone="America/Los_Angeles")
+        ids = {
+            site: populate(site, domain)
+            for site, domain in ((ana, "example.com"), (ben, "elsewhere.example"))
+        }
+        clock.move_to(NOW)
+        for site, site_ids in ids.items():
+            with scope(site=site):
+                record_events(site, site_ids.pop("events"))
+        yield ana, ben, ids
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
-def site(town):
+def site(town, db):
     return town[0]
 
 

@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: every capability shows in the demo, and running it again changes nothing."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -17,10 +18,18 @@ from usage.models import OverageCase, UsageSnapshot
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo_media(tmp_path_factory):
+    """Where the demo's files (its exports) are written, for the module."""
+    return str(tmp_path_factory.mktemp("demo-media"))
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, demo_media):
     """Seeded twice (it must be idempotent), once for the module: the seed takes a few seconds."""
-    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
+    test_settings = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], MEDIA_ROOT=demo_media
+    )
+    with django_db_blocker.unblock(), test_settings, transaction.atomic():
         outputs = [StringIO(), StringIO()]
         for out in outputs:
             with TestCase.captureOnCommitCallbacks(execute=True):  # the emails go out, as after a commit
@@ -160,6 +169,27 @@ def test_the_demo_shows_an_audit_log_of_the_team_keys_and_support(demo, rows):
     }
     kinds = set(AuditEntry.objects.filter(site__slug="ana-yoga").values_list("actor_kind", flat=True))
     assert kinds >= {"team", "support"}
+
+
+def test_every_dashboard_page_of_the_demo_answers_its_owner(demo, db, client, settings, demo_media):
+    """The owner's pages, crawled from the Overview through the links each one shows, one page of each
+    kind (its ids aside). `make demo` runs on SQLite: this shows each page there too."""
+    settings.MEDIA_ROOT = demo_media  # the demo's export files
+    client.force_login(User.objects.get(email="owner@example.com"))
+    seen, to_visit, visited = set(), ["/app/ana-yoga/"], []
+    while to_visit:
+        path = to_visit.pop()
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        visited.append(path)
+        if not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        for link in re.findall(r'href="(/app/ana-yoga/[^"?#]*)', response.content.decode()):
+            kind = re.sub(r"/\d+/", "/<id>/", link)
+            if kind not in seen:
+                seen.add(kind)
+                to_visit.append(link)
+    assert len(visited) >= 30, visited  # every section, a contact, an offer, a job, an email...
 
 
 def test_seed_demo_refuses_with_debug_off_unless_told_it_is_a_demo(db, settings):
