@@ -9,6 +9,7 @@ from django.utils import timezone
 from activity.models import ActivityEvent
 from activity.services import NewEvent, record_events
 from contacts.models import Contact, ContactOrigin
+from creatorhub.rls import as_owner
 from creatorhub.tenancy import site_scope
 from offers.models import Access, AccessSource
 from offers.services import catalog
@@ -71,11 +72,11 @@ def seed(sites: dict, team: dict, stdout) -> None:
 def _analyse_new_rows() -> None:
     """A new database's tables have no statistics before autovacuum's first pass, and PostgreSQL plans
     the active-customer count over them as if they were empty: one query a day of 90 would take a
-    second. The demo has just written its rows, so it analyses their tables (a role that does not own
-    them gets a warning, and the old plans)."""
+    second. The demo has just written its rows, so it analyses their tables, as their owner (the app
+    role may not: PostgreSQL would only warn, and keep the old plans)."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
+    with as_owner(connection.alias), connection.cursor() as cursor:
         for model in (Contact, Access, ActivityEvent):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
