@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+from whitenoise.compress import Compressor
 
 from creatorhub.env import envbool, envfilestorage, envint, envlist, envrate, envstr
 
@@ -141,6 +142,9 @@ MEDIA_ROOT = envstr("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 DOWNLOAD_LINK_SECONDS = envint("DOWNLOAD_LINK_SECONDS", "300")
 # How long an export's file is kept before it is deleted (the hourly sweep, contacts.export_files).
 EXPORT_FILES_KEPT_DAYS = envint("EXPORT_FILES_KEPT_DAYS", "7")
+# Whitenoise compresses the collected files (gzip and brotli) once, at collectstatic; source maps, half of
+# what the installed apps ship and fetched only by a browser's developer tools, are served as they are.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 STORAGES = {
     "default": envfilestorage("FILE_STORAGE", link_seconds=DOWNLOAD_LINK_SECONDS),
     "staticfiles": {

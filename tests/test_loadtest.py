@@ -2,8 +2,7 @@
 small site, on a database of its own (LOADTEST_TEST_DATABASE, default creatorhub_load_test). Every
 request kind must have been made, and none may have failed.
 
-About 25 s once its database is migrated and the static files collected; the first run on a machine
-migrates a new database (~35 s) and may collect the static files (~30 s)."""
+The first run on a machine also migrates its database and collects the static files (bench.loadtest)."""
 
 import csv
 import json
