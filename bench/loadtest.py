@@ -179,7 +179,7 @@ def prepare(args, out: Path) -> dict:
 
 
 def collect_static() -> None:
-    """collectstatic (whitenoise compresses every file: a quarter of a minute) unless its manifest is
+    """collectstatic (slow: whitenoise compresses every file) unless its manifest is
     newer than every file of the project's static/ folder."""
     from django.conf import settings
     from django.core.management import call_command
