@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# No byte-compiling of every installed file (a third of the install): Python compiles what it imports.
+	# No byte-compiling of every installed file, much of the install's time: Python compiles what it imports.
 	$(VENV)/bin/pip install --quiet --no-compile -e ".[dev]"
 	touch $@
 

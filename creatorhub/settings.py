@@ -142,7 +142,7 @@ MEDIA_ROOT = envstr("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 DOWNLOAD_LINK_SECONDS = envint("DOWNLOAD_LINK_SECONDS", "300")
 # How long an export's file is kept before it is deleted (the hourly sweep, contacts.export_files).
 EXPORT_FILES_KEPT_DAYS = envint("EXPORT_FILES_KEPT_DAYS", "7")
-# Whitenoise compresses the collected files (gzip and brotli) once, at collectstatic; source maps, half of
+# Whitenoise compresses the collected files (gzip and brotli) once, at collectstatic; source maps, much of
 # what the installed apps ship and fetched only by a browser's developer tools, are served as they are.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 STORAGES = {

@@ -129,8 +129,8 @@ def chart_context(history: list[UsageSnapshot], limit: int, *, title: str, chart
 
 
 # A site's snapshots change once a night, and the page is viewed many times a day: each process keeps the
-# charts it drew last (a pure function of its arguments, the language included). Drawing one was a sixth
-# of the Overview's server time (contacts benchmark, "Overview page").
+# charts it drew last (a pure function of its arguments, the language included). Drawing one was much of
+# the Overview's server time (contacts benchmark, "Overview page").
 @functools.lru_cache(maxsize=128)
 def _drawn_chart(days: tuple, limit: int, title: str, chart_id: str, language: str | None) -> dict:
     return charts.chart_context(
