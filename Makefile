@@ -6,10 +6,11 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: demo test lint bench loadtest
 
+# No byte-compiling of every installed file (--no-compile), much of the install's time: Python compiles
+# what it imports.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# No byte-compiling of every installed file, much of the install's time: Python compiles what it imports.
 	$(VENV)/bin/pip install --quiet --no-compile -e ".[dev]"
 	touch $@
 
