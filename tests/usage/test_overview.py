@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_scopes import scope
 
 from contacts import services as contact_services
@@ -390,13 +391,20 @@ def test_jobs_running_now_are_listed_newest_first_and_only_those_the_role_may_op
         Import.objects.create(
             site=site, filename="secret.csv", status=ImportStatus.QUEUED, encoding="utf-8", delimiter=","
         )
-        GrantJob.objects.create(site=site, offer=offer, target={"segment": "all"}, status=JobStatus.QUEUED)
+        GrantJob.objects.create(
+            site=site,
+            offer=offer,
+            target={"segment": "all"},
+            status=JobStatus.QUEUED,
+            created_at=timezone.now() - timedelta(minutes=5),
+        )
         BulkAction.objects.create(
             site=site,
             kind=BulkActionKind.REMOVE_TAG,
             selection={"segment": "all"},
             description="Everyone",
             status=JobStatus.RUNNING,
+            created_at=timezone.now() - timedelta(minutes=1),
         )
 
     html = page(client, assistant)
