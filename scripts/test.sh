@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: everything on PostgreSQL and Redis when this machine has them, and on SQLite (the
 # embedded default) the tests of what each database does its own way (below); without PostgreSQL, all
-# that needs no server on SQLite. The PostgreSQL suite runs as two halves: the tests that start servers,
-# workers or a browser (marked worker or browser, or slow and postgres: a server restarted, the load
-# test), which mostly wait for them, and the others (the slow fuzzing and big files among them), followed
-# by the SQLite run. The two lanes share no database (each half has a test
+# that needs no server on SQLite. The PostgreSQL suite runs as two halves: the tests
+# that start servers, workers or a browser (marked worker, browser or slow), which mostly wait for them,
+# and the others, followed by the SQLite run. The two lanes share no database (each half has a test
 # database of its own; the worker tests, all in the first half, have their own Redis database), so they
 # run side by side on the two cores; the first lane's report prints when it ends. Extra arguments go to
 # every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
-LIVE="worker or browser or (slow and postgres)"
+LIVE="worker or browser or slow"
 # Beside PostgreSQL, SQLite runs the tests of what each database does its own way: the segments' SQL and
 # search, imports, counters, activity and the nightly count (dates in a site's time zone), grants to a
 # segment, the outbox's claims, the settings and checks, and the demo, whose every page is opened (as
