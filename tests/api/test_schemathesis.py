@@ -20,7 +20,6 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
-from django.test import override_settings
 from django_scopes import scope
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
@@ -39,6 +38,7 @@ from creatorhub.roles import Role
 from emails.models import EmailKind, OutboundEmail
 from offers.models import Access
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tests.support.module_rows import rolled_back_after_the_module
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
 OTHER_SITE_MARK = "other-site-secret"  # in every email and title of the other site's objects
@@ -183,23 +183,21 @@ def seed(site, owner, *, mark: str = "") -> dict:
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     """The site the calls are made to, and another site whose objects they must never reach: seeded once
     for the module (some sixty API calls), and rolled back after it; each call runs in a savepoint."""
-    test_settings = override_settings(
+    with rolled_back_after_the_module(
+        django_db_blocker,
         ALLOWED_HOSTS=["localhost", "testserver"],  # the in-process client's Host is localhost
         # One operation's generated calls come in a burst from one key; the throttles have their own tests.
         API_RATE_PER_KEY="100000/m",
         API_WRITE_RATE_PER_KEY="100000/m",
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
-    )
-    with django_db_blocker.unblock(), test_settings, transaction.atomic():
+    ):
         site = SiteFactory(slug="ana-yoga", name="Ana's Yoga Studio")
         other_site = SiteFactory(slug="ben-codes", name="Ben Codes")
         owner = MembershipFactory(site=site, role=Role.OWNER, user=UserFactory()).user
         other_owner = MembershipFactory(site=other_site, role=Role.OWNER, user=UserFactory()).user
         other = seed(other_site, other_owner, mark=OTHER_SITE_MARK)
         yield {"site": site, **seed(site, owner)}, other
-        transaction.set_rollback(True)
 
 
 RESOURCE = re.compile(r"^/api/v1/sites/\{site\}/(?P<name>[^/]+)/\{(?P<param>id|kind)\}/")

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from activity.services import NewEvent, record_events
@@ -34,6 +33,7 @@ from contacts.models import FormSubmission, Tag
 from offers.services.access import grant_offer, revoke_access
 from offers.services.catalog import create_offer
 from tests.factories import ContactFactory, FormFactory, SiteFactory
+from tests.support.module_rows import rolled_back_after_the_module
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def populate(site, domain: str) -> dict:
 def town(django_db_setup, django_db_blocker):
     """Ana's Yoga Studio and Ben Codes, populated alike, as they stand at NOW: once for the module, whose
     tests only read them (each runs in a savepoint of this transaction, at NOW)."""
-    with django_db_blocker.unblock(), transaction.atomic(), time_machine.travel(SETUP, tick=False) as clock:
+    with rolled_back_after_the_module(django_db_blocker), time_machine.travel(SETUP, tick=False) as clock:
         ana = SiteFactory(slug="ana-yoga", name="Ana's Yoga Studio", time_zone="America/Los_Angeles")
         ben = SiteFactory(slug="ben-codes", name="Ben Codes", time_zone="America/Los_Angeles")
         ids = {
@@ -119,7 +119,6 @@ def town(django_db_setup, django_db_blocker):
             with scope(site=site):
                 record_events(site, site_ids.pop("events"))
         yield ana, ben, ids
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

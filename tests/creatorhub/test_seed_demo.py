@@ -5,8 +5,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
-from django.test import TestCase, override_settings
+from django.db import connection
+from django.test import TestCase
 from django_scopes import scope, scopes_disabled
 
 from audience import segments
@@ -14,6 +14,7 @@ from contacts.models import ConsentEvent, Contact, Form, Segment
 from creatorhub.models import Membership, Site, User
 from emails.models import OutboundEmail
 from offers.models import Access, LessonCompletion, Offer, Purchase
+from tests.support.module_rows import rolled_back_after_the_module
 from usage.models import OverageCase, UsageSnapshot
 
 
@@ -26,16 +27,12 @@ def demo_media(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, demo_media):
     """Seeded twice (it must be idempotent), once for the module: the seed takes a few seconds."""
-    test_settings = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], MEDIA_ROOT=demo_media
-    )
-    with django_db_blocker.unblock(), test_settings, transaction.atomic():
+    with rolled_back_after_the_module(django_db_blocker, MEDIA_ROOT=demo_media):
         outputs = [StringIO(), StringIO()]
         for out in outputs:
             with TestCase.captureOnCommitCallbacks(execute=True):  # the emails go out, as after a commit
                 call_command("seed_demo", "--demo", stdout=out)  # the tests run with DEBUG off
         yield outputs[0].getvalue()
-        transaction.set_rollback(True)
 
 
 def test_seed_demo_ends_with_where_its_emails_went_and_then_the_logins(demo, rows):
@@ -194,8 +191,8 @@ def test_every_dashboard_page_of_the_demo_answers_its_owner(demo, db, client, se
 
 @pytest.mark.postgres
 def test_on_postgresql_the_demo_analyses_the_tables_its_nightly_counts_read(demo, rows):
-    """Its 90 nightly counts are planned with statistics of the rows it wrote, not of empty tables
-    (which cost a second a count); only the tables' owner may analyse them."""
+    """Its 90 nightly counts are planned with statistics of the rows it wrote, not of empty tables; only
+    the tables' owner may analyse them."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
